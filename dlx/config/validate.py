@@ -1,0 +1,127 @@
+"""Check every `_target_` node of a composed config against its builder's signature.
+
+Nothing is built: keys are bound to `inspect.signature(builder)`, values are checked
+against the annotations (types and `schema.Range`).  A typo or a bad value fails here,
+before any run directory exists.
+"""
+
+import difflib
+import importlib
+import inspect
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from dlx.config.errors import ConfigError
+from dlx.config.schema import INJECTED, Range
+
+RESERVED = {"_target_", "_partial_", "_recursive_", "_convert_"}
+
+
+def import_target(path: str, key: str) -> Any:
+    module_name, _, attr = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise ConfigError(key, f"_target_ '{path}' cannot be imported ({e})") from None
+
+
+def target_nodes(cfg: Mapping, prefix: str = "") -> Iterator[tuple[str, Mapping]]:
+    """Yield (key path, node) for every mapping with a `_target_`, outermost first."""
+    for k, v in cfg.items():
+        if not isinstance(v, Mapping) or str(k).startswith("hydra"):
+            continue
+        path = f"{prefix}{k}"
+        if "_target_" in v:
+            yield path, v
+        yield from target_nodes(v, path + ".")
+
+
+def validate_node(path: str, node: Mapping) -> None:
+    builder = import_target(str(node["_target_"]), f"{path}._target_")
+    sig = inspect.signature(builder)
+    params = sig.parameters
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    try:
+        hints = typing.get_type_hints(builder, include_extras=True)
+    except Exception:  # annotations of third-party builders may not resolve
+        hints = {}
+    for key, value in node.items():
+        if key in RESERVED:
+            continue
+        full = f"{path}.{key}"
+        if key in INJECTED and key in params:
+            raise ConfigError(full, "is derived from the rest of the experiment; remove it from the config")
+        if key not in params:
+            if takes_kwargs:
+                continue
+            raise ConfigError(full, f"unknown key{_suggest(key, [p for p in params if p not in INJECTED])}")
+        if key in hints and not (isinstance(value, Mapping) and "_target_" in value):
+            check_value(full, value, hints[key])
+    for name, p in params.items():
+        required = p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        if required and name not in INJECTED and name not in node:
+            raise ConfigError(f"{path}.{name}", "is required but missing")
+
+
+def _suggest(key: str, valid: Sequence[str]) -> str:
+    near = difflib.get_close_matches(key, valid, n=1)
+    hint = f"; did you mean '{near[0]}'?" if near else ""
+    return f"{hint} Valid keys: {', '.join(valid)}" if valid else hint
+
+
+def check_value(key: str, value: Any, hint: Any) -> None:
+    problem = _mismatch(value, hint)
+    if problem:
+        raise ConfigError(key, f"got {value!r}, expected {problem}")
+
+
+def _mismatch(value: Any, hint: Any) -> str | None:
+    """None when value fits hint, else a description of what was expected."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Any or hint is inspect.Parameter.empty:
+        return None
+    if origin is typing.Annotated:
+        base, *extras = args
+        wrong = _mismatch(value, base)
+        if wrong:
+            return wrong
+        for extra in extras:
+            if isinstance(extra, Range) and not extra.contains(value):
+                return f"a value with {extra}"
+        return None
+    if origin in (typing.Union, types.UnionType):
+        options = [_mismatch(value, a) for a in args]
+        return None if any(o is None for o in options) else " or ".join(o for o in options if o)
+    if origin is typing.Literal:
+        return None if value in args else f"one of {', '.join(map(repr, args))}"
+    if hint is type(None):
+        return None if value is None else "null"
+    if origin in (list, tuple, Sequence, typing.Sequence) or hint in (list, tuple):
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            return "a list"
+        inner = args[0] if args and args[-1] is not Ellipsis or len(args) == 2 else None
+        if inner is not None:
+            for item in value:
+                wrong = _mismatch(item, inner)
+                if wrong:
+                    return f"a list of {wrong}"
+        return None
+    if hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "a number"
+    if hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "an integer"
+    if hint is bool:
+        return None if isinstance(value, bool) else "true or false"
+    if hint is str:
+        return None if isinstance(value, str) else "a string"
+    return None  # other annotations (tensors, modules) are injected, not configured
+
+
+def validate_config(cfg: Mapping) -> None:
+    for path, node in target_nodes(cfg):
+        validate_node(path, node)

@@ -1,0 +1,86 @@
+"""The one place that turns a composed config into (data module, LightningModule, Trainer).
+
+Every config error surfaces here, before `open_run_dir` is called, so a bad config
+never leaves a run directory behind.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from dlx.config.builder import build, options
+from dlx.config.errors import ConfigError
+from dlx.config.validate import validate_config
+
+
+@dataclass
+class Experiment:
+    data: Any  # LightningDataModule
+    module: Any  # dlx.module.Classifier
+    trainer: Any  # lightning.pytorch.Trainer
+    run_dir: Path
+
+
+def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Callable[[], Path]) -> Experiment:
+    """cfg: the resolved config as plain containers; choices: group -> option (for messages)."""
+    validate_config(cfg)
+    import lightning.pytorch as L
+
+    from dlx.aug import compose
+    from dlx.module import Classifier
+    from dlx.reg import combine
+
+    L.seed_everything(cfg["seed"], workers=True, verbose=False)
+    data = build("data", cfg["data"], seed=cfg["seed"])
+    reg = combine([build(f"reg.{name}", node) for name, node in options(cfg.get("reg"))])
+    net = build_model(cfg["model"], reg.model_kwargs, data, choices)
+    total_epochs = cfg["trainer"]["max_epochs"]
+    make_optimizer = partial(build, "optim", cfg["optim"])
+    make_optimizer(params=[p for p in net.parameters()])  # fail now on a bad optimizer, not mid-fit
+    sched = cfg.get("sched") or {}
+    make_scheduler = partial(build, "sched", sched, total_epochs=total_epochs) if "_target_" in sched else None
+    augment = compose([build(f"aug.{name}", node) for name, node in options(cfg.get("aug"))])
+    module = Classifier(net, lambda params: make_optimizer(params=params),
+                        (lambda opt: make_scheduler(optimizer=opt)) if make_scheduler else None,
+                        augment=augment, label_smoothing=reg.label_smoothing, weight_decay=reg.weight_decay)
+    loggers = [build(f"logger.{name}", node) for name, node in options(cfg.get("logger"))]
+    trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
+
+    run_dir = open_run_dir()
+    for callback in trainer.callbacks:
+        if hasattr(callback, "use_run_dir"):
+            callback.use_run_dir(run_dir)
+    return Experiment(data, module, trainer, run_dir)
+
+
+def build_model(node: Mapping, reg_kwargs: Mapping, data, choices: Mapping[str, str]):
+    """Build the net with shape and class count from the data, then prove it takes a batch of that data."""
+    import inspect
+
+    import torch
+
+    from dlx.config.validate import import_target
+
+    model, data_name = choices.get("model", "?"), choices.get("data", "?")
+    node = dict(node)
+    accepted = inspect.signature(import_target(node["_target_"], "model._target_")).parameters
+    for key, value in reg_kwargs.items():
+        if key not in accepted:
+            raise ConfigError("reg", f"model={model} has no '{key}' option, so this regularizer cannot apply")
+        node[key] = value
+    net = build("model", node, in_shape=data.in_shape, num_classes=data.num_classes)
+    x = data.sample_batch(2)
+    try:
+        net.eval()
+        with torch.no_grad():
+            out = net(x)
+        net.train()
+    except RuntimeError as e:
+        raise ConfigError("model", f"model={model} cannot take data={data_name} input of shape "
+                          f"{tuple(x.shape[1:])}: {str(e).splitlines()[0]}") from None
+    if tuple(out.shape) != (2, data.num_classes):
+        raise ConfigError("model", f"model={model} gives outputs of shape {tuple(out.shape[1:])} for data={data_name}; "
+                          f"expected ({data.num_classes},) class scores")
+    return net

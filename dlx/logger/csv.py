@@ -1,0 +1,42 @@
+"""RUN/metrics.csv: one row per epoch (train/val loss and accuracy, learning rate, epoch seconds).  logger=csv"""
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import lightning.pytorch as L
+
+COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"]
+
+
+class EpochCSV(L.Callback):
+    def __init__(self, filename: str = "metrics.csv"):
+        self.filename = filename
+        self.path: Path | None = None
+        self._t0, self._lr = 0.0, 0.0
+
+    def use_run_dir(self, run_dir: Path) -> None:
+        self.path = run_dir / self.filename
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._t0 = time.perf_counter()
+        self._lr = trainer.optimizers[0].param_groups[0]["lr"]  # epoch schedulers step before epoch-end hooks
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        m = pl_module.collect_epoch_metrics()
+        row = {"epoch": trainer.current_epoch, **{k: m.get(k, "") for k in COLUMNS[1:5]},
+               "lr": self._lr,
+               "epoch_seconds": round(time.perf_counter() - self._t0, 6)}
+        new = not self.path.exists()
+        with open(self.path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def csv_logger(filename: str = "metrics.csv") -> EpochCSV:
+    return EpochCSV(filename)

@@ -1,0 +1,8 @@
+"""Dropout with probability p before the classifier (and between MLP layers).  dlx train reg=[dropout] reg.dropout.p=0.3"""
+
+from dlx.config.schema import UnitInterval
+from dlx.reg import Regularizer
+
+
+def dropout(p: UnitInterval = 0.2) -> Regularizer:
+    return Regularizer(model_kwargs={"dropout": p})

@@ -1,0 +1,69 @@
+"""Versioned run directories: runs/<name>/<YYYY-MM-DD_HH-MM-SS>[-N]/, never reused, created atomically."""
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+STAMP = "%Y-%m-%d_%H-%M-%S"
+
+
+def create_unique_dir(parent: Path | str, stamp: str | None = None) -> Path:
+    """Make parent/<stamp>, or parent/<stamp>-1, -2, ... if taken; mkdir is the atomic claim."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = stamp or time.strftime(STAMP)
+    for n in range(10_000):
+        path = parent / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a new run directory under {parent}")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, fsync, rename: readers see old or new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_status(run_dir: Path, status: str, message: str = "") -> None:
+    """RUN/status: first line running|completed|failed, then the error message if any."""
+    write_atomic(run_dir / "status", status + ("\n" + message if message else "") + "\n")
+
+
+def read_status(run_dir: Path) -> tuple[str, str]:
+    try:
+        first, _, rest = (run_dir / "status").read_text().partition("\n")
+    except FileNotFoundError:
+        return "unknown", ""
+    return first.strip(), rest.strip()
+
+
+def update_latest(runs_root: Path, run_dir: Path) -> None:
+    """runs/latest -> the newest run (a relative symlink, swapped in atomically)."""
+    link = runs_root / "latest"
+    tmp = runs_root / f".latest.{os.getpid()}"
+    target = os.path.relpath(run_dir, runs_root)
+    try:
+        tmp.unlink(missing_ok=True)
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+    except OSError:  # no symlinks (some Windows setups): a file naming the run instead
+        write_atomic(link, target + "\n")

@@ -1,0 +1,74 @@
+"""`dlx train [--config-dir DIR] [-m] [OVERRIDES]`: Hydra's own command line, with dlx's error handling.
+
+Bad configs end in one line on stderr and exit code 2; runtime failures exit 1;
+HYDRA_FULL_ERROR=1 shows the full traceback instead.
+"""
+
+import os
+import sys
+
+from dlx.train import errors
+
+
+def pop_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
+    """Take --config-dir/-cd out of argv: dlx puts it FIRST in the search path (Hydra would put it after)."""
+    rest, config_dir, i = [], None, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--config-dir", "-cd") and i + 1 < len(argv):
+            config_dir, i = argv[i + 1], i + 2
+            continue
+        if arg.startswith("--config-dir="):
+            config_dir = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, config_dir
+
+
+def register_resolvers() -> None:
+    from omegaconf import OmegaConf
+
+    from dlx.run_dir import create_unique_dir
+
+    if not OmegaConf.has_resolver("dlx_unique_dir"):
+        # cached, and Hydra copies the cache into every job's config: all jobs share one sweep dir
+        OmegaConf.register_new_resolver("dlx_unique_dir", lambda parent: str(errors.remember_sweep_dir(
+            create_unique_dir(parent))), use_cache=True)
+
+
+def main(argv: list[str]) -> int:
+    full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    try:
+        from dlx.config.paths import config_search_dirs
+
+        argv, config_dir = pop_config_dir(argv)
+        primary, *more = config_search_dirs(config_dir)
+        return run_hydra(argv, primary, more)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    except BaseException as e:
+        if full_error:
+            raise
+        code, line = errors.describe(e, argv)
+        print(f"dlx train: {line}", file=sys.stderr)
+        errors.remove_empty_sweep_dirs()
+        return code
+
+
+def run_hydra(argv: list[str], primary, more) -> int:
+    import hydra
+
+    from dlx.train import summary
+    from dlx.train.task import PENDING_ERROR, train_task
+
+    register_resolvers()
+    # Our own handler reports errors; Hydra must raise them instead of printing and exiting 1.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    extra = ["hydra.searchpath=[" + ",".join(f"'file://{d}'" for d in more) + "]"] if more else []
+    sys.argv = ["dlx train", *argv, *extra]
+    app = hydra.main(config_path=str(primary), config_name="config", version_base="1.3")(train_task)
+    app()
+    if PENDING_ERROR:
+        raise PENDING_ERROR.pop()
+    return 1 if summary.FAILED_JOBS else 0

@@ -1,0 +1,92 @@
+"""Turn any failure of `dlx train` into (exit code, one line): 2 for config errors, 1 for the rest."""
+
+import difflib
+from pathlib import Path
+
+_sweep_dirs: list[Path] = []
+
+
+def remember_sweep_dir(path: Path) -> Path:
+    _sweep_dirs.append(path)
+    return path
+
+
+def remove_empty_sweep_dirs() -> None:
+    """A multirun that failed before any job ran leaves no directory behind (its own multirun.yaml aside)."""
+    for d in _sweep_dirs:
+        leftovers = [p for p in d.iterdir() if p.name != "multirun.yaml"] if d.is_dir() else None
+        if leftovers == []:
+            for p in d.iterdir():
+                p.unlink()
+            d.rmdir()
+
+
+def describe(e: BaseException, argv: list[str]) -> tuple[int, str]:
+    from hydra.errors import (
+        ConfigCompositionException,
+        HydraException,
+        MissingConfigException,
+        OverrideParseException,
+    )
+
+    from dlx.config.errors import ConfigError
+
+    if isinstance(e, ConfigError):
+        return 2, f"config error: {e}"
+    if isinstance(e, MissingConfigException):
+        return 2, f"config error: {unknown_option(e)}"
+    if isinstance(e, OverrideParseException):
+        return 2, f"config error: cannot parse override: {first_line(e)}"
+    if isinstance(e, ConfigCompositionException):
+        return 2, f"config error: {unknown_key(e, argv) or first_line(e)}"
+    if isinstance(e, HydraException):
+        return 2, f"config error: {first_line(e)}"
+    if isinstance(e, KeyboardInterrupt):
+        return 130, "interrupted"
+    return 1, f"error: {type(e).__name__}: {first_line(e)}"
+
+
+def first_line(e: BaseException) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return lines[0] if lines else type(e).__name__
+
+
+def unknown_option(e) -> str:
+    missing = str(getattr(e, "missing_cfg_file", "") or "")
+    group, _, option = missing.rpartition("/")
+    options = sorted(getattr(e, "options", None) or [])
+    if group and options:
+        return f"{group}={option}: unknown option '{option}' of group '{group}'; valid options: {', '.join(options)}"
+    return first_line(e)
+
+
+def unknown_key(e, argv: list[str]) -> str | None:
+    """'Could not override model.widht' -> name the key and suggest the nearest valid one."""
+    import re
+
+    found = re.search(r"Could not (?:override|append to) '([^']+)'", str(e))
+    if not found:
+        return None
+    key = found.group(1)
+    parent, _, leaf = key.rpartition(".")
+    valid = keys_at(parent, [a for a in argv if not a.lstrip("+~").startswith(key + "=")])
+    near = difflib.get_close_matches(leaf, valid, n=1)
+    hint = f"; did you mean '{(parent + '.' if parent else '') + near[0]}'?" if near else ""
+    listed = f" Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}." if valid else ""
+    return f"{key}: unknown key{hint}{listed} (to add a new key on purpose use +{key}=...)"
+
+
+def keys_at(parent: str, overrides: list[str]) -> list[str]:
+    from hydra import compose
+    from omegaconf import DictConfig, OmegaConf
+
+    plain = [o for o in overrides if "=" in o and not o.startswith("-") and "," not in o]
+    for attempt in (plain, []):
+        try:
+            cfg = compose(config_name="config", overrides=attempt)
+        except Exception:
+            continue
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        if isinstance(node, DictConfig):
+            return [str(k) for k in node.keys() if not str(k).startswith("_")]
+    return []

@@ -1,0 +1,109 @@
+"""One training run: build the experiment, open its run directory, fit, test the best checkpoint, report."""
+
+import logging
+import time
+import warnings
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from dlx.run_dir import create_unique_dir, update_latest, write_atomic, write_json, write_status
+
+
+def quiet_lightning() -> None:
+    import lightning.pytorch  # noqa: F401  (it sets its loggers to INFO on import; lower them after)
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for pattern in (".*LeafSpec.*", ".*does not have many workers.*", ".*smaller than the logging interval.*",
+                    ".*overridden `transfer_batch_to_device`.*"):
+        warnings.filterwarnings("ignore", message=pattern)
+
+
+def run_name(cfg: DictConfig, choices: dict) -> str:
+    return cfg.get("name") or choices.get("experiment") or f"{choices.get('model')}-{choices.get('data')}"
+
+
+def save_configs(run_dir: Path, cfg: DictConfig, hydra_cfg) -> None:
+    overrides = list(hydra_cfg.overrides.task)
+    write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    write_atomic(run_dir / "overrides.yaml", OmegaConf.to_yaml(overrides))
+    hydra_dir = run_dir / ".hydra"  # what Hydra itself writes: composed (unresolved) config, its own, overrides
+    hydra_dir.mkdir(exist_ok=True)
+    write_atomic(hydra_dir / "config.yaml", OmegaConf.to_yaml(cfg))
+    write_atomic(hydra_dir / "hydra.yaml", OmegaConf.to_yaml(OmegaConf.create({"hydra": hydra_cfg})))
+    write_atomic(hydra_dir / "overrides.yaml", OmegaConf.to_yaml(overrides))
+
+
+def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
+    """job_dir: the directory Hydra made for a multirun job, or None to create runs/<name>/<stamp>."""
+    from dlx.experiment import build_experiment
+
+    started = time.perf_counter()
+    quiet_lightning()
+    choices = {k: v for k, v in hydra_cfg.runtime.choices.items() if not k.startswith("hydra")}
+    runs_root = Path(cfg.runs_dir)
+
+    def open_run_dir() -> Path:
+        run_dir = job_dir or create_unique_dir(runs_root / run_name(cfg, choices))
+        save_configs(run_dir, cfg, hydra_cfg)
+        write_status(run_dir, "running")
+        update_latest(runs_root, run_dir)
+        return run_dir
+
+    exp = build_experiment(OmegaConf.to_container(cfg, resolve=True), choices, open_run_dir)
+    try:
+        report = fit_and_test(exp)
+        report["wall_seconds"] = time.perf_counter() - started
+        write_json(exp.run_dir / "report.json", report)
+        write_status(exp.run_dir, "completed")
+    except BaseException as e:
+        write_status(exp.run_dir, "failed", f"{type(e).__name__}: {e}")
+        raise
+    print_summary(report)
+    return report
+
+
+def fit_and_test(exp) -> dict:
+    import torch
+
+    from dlx.train.report import classification_metrics, inference_ms_per_sample, provenance
+
+    trainer, module, data = exp.trainer, exp.module, exp.data
+    t0 = time.perf_counter()
+    trainer.fit(module, datamodule=data)
+    train_seconds = time.perf_counter() - t0
+    if trainer.interrupted:
+        raise KeyboardInterrupt("training interrupted")
+    best = Path(trainer.checkpoint_callback.best_model_path or trainer.checkpoint_callback.last_model_path)
+    trainer.test(module, datamodule=data, ckpt_path=str(best), verbose=False)
+    logits, targets = torch.cat(module.test_logits), torch.cat(module.test_targets)
+    metrics = classification_metrics(logits, targets, data.num_classes, module.loss_fn)
+    best_ckpt = torch.load(best, map_location="cpu", weights_only=True)
+    return {
+        "run_dir": str(exp.run_dir),
+        **metrics,
+        "best_val_acc": float(trainer.checkpoint_callback.best_model_score or float("nan")),
+        "best_epoch": best_ckpt["epoch"],
+        "epochs_run": trainer.current_epoch,
+        "train_seconds": train_seconds,
+        "inference_ms_per_sample": inference_ms_per_sample(module.net, data.test_dataloader()),
+        "eval_batch_size": data.eval_batch_size,
+        "param_count": sum(p.numel() for p in module.net.parameters()),
+        "checkpoint_bytes": best.stat().st_size,
+        "class_names": data.class_names,
+        **provenance(module.device),
+    }
+
+
+def print_summary(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="dlx train", show_header=False)
+    table.add_row("run directory", report["run_dir"])
+    table.add_row("best val accuracy", f"{report['best_val_acc']:.4f} (epoch {report['best_epoch']})")
+    table.add_row("test accuracy", f"{report['test_acc']:.4f}")
+    table.add_row("macro F1", f"{report['f1_macro']:.4f}")
+    table.add_row("wall time", f"{report['wall_seconds']:.1f} s")
+    Console().print(table)

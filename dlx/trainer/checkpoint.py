@@ -1,0 +1,14 @@
+"""best.ckpt (highest val accuracy) and last.ckpt under RUN/checkpoints/."""
+
+from pathlib import Path
+
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+
+class RunCheckpoint(ModelCheckpoint):
+    def __init__(self):
+        super().__init__(filename="best", monitor="val/acc", mode="max", save_top_k=1, save_last=True,
+                         auto_insert_metric_name=False, enable_version_counter=False)
+
+    def use_run_dir(self, run_dir: Path) -> None:
+        self.dirpath = str(run_dir / "checkpoints")
