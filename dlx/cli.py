@@ -1,6 +1,6 @@
 """dlx command line: parse and dispatch only; each command imports what it needs when it runs.
 
-    dlx train model=resnet aug=flip
+dlx train model=resnet aug=flip
 """
 
 import argparse
@@ -12,8 +12,11 @@ COMMANDS = {
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dlx", description="Config-driven deep-learning experiments.",
-                                epilog="`dlx train --help` lists the config groups and their options.")
+    p = argparse.ArgumentParser(
+        prog="dlx",
+        description="Config-driven deep-learning experiments.",
+        epilog="`dlx train --help` lists the config groups and their options.",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)

@@ -42,9 +42,14 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     sched = cfg.get("sched") or {}
     make_scheduler = partial(build, "sched", sched, total_epochs=total_epochs) if "_target_" in sched else None
     augment = compose([build(f"aug.{name}", node) for name, node in options(cfg.get("aug"))])
-    module = Classifier(net, lambda params: make_optimizer(params=params),
-                        (lambda opt: make_scheduler(optimizer=opt)) if make_scheduler else None,
-                        augment=augment, label_smoothing=reg.label_smoothing, weight_decay=reg.weight_decay)
+    module = Classifier(
+        net,
+        lambda params: make_optimizer(params=params),
+        (lambda opt: make_scheduler(optimizer=opt)) if make_scheduler else None,
+        augment=augment,
+        label_smoothing=reg.label_smoothing,
+        weight_decay=reg.weight_decay,
+    )
     loggers = [build(f"logger.{name}", node) for name, node in options(cfg.get("logger"))]
     trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
 
@@ -78,9 +83,14 @@ def build_model(node: Mapping, reg_kwargs: Mapping, data, choices: Mapping[str, 
             out = net(x)
         net.train()
     except RuntimeError as e:
-        raise ConfigError("model", f"model={model} cannot take data={data_name} input of shape "
-                          f"{tuple(x.shape[1:])}: {str(e).splitlines()[0]}") from None
+        raise ConfigError(
+            "model",
+            f"model={model} cannot take data={data_name} input of shape {tuple(x.shape[1:])}: {str(e).splitlines()[0]}",
+        ) from None
     if tuple(out.shape) != (2, data.num_classes):
-        raise ConfigError("model", f"model={model} gives outputs of shape {tuple(out.shape[1:])} for data={data_name}; "
-                          f"expected ({data.num_classes},) class scores")
+        raise ConfigError(
+            "model",
+            f"model={model} gives outputs of shape {tuple(out.shape[1:])} for data={data_name}; "
+            f"expected ({data.num_classes},) class scores",
+        )
     return net

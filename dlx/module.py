@@ -12,8 +12,15 @@ from torch import nn
 
 
 class Classifier(L.LightningModule):
-    def __init__(self, net: nn.Module, make_optimizer: Callable, make_scheduler: Callable | None,
-                 augment: nn.Module | None = None, label_smoothing: float = 0.0, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        net: nn.Module,
+        make_optimizer: Callable,
+        make_scheduler: Callable | None,
+        augment: nn.Module | None = None,
+        label_smoothing: float = 0.0,
+        weight_decay: float = 0.0,
+    ):
         super().__init__()
         self.net, self.augment = net, augment
         self.make_optimizer, self.make_scheduler = make_optimizer, make_scheduler
@@ -31,8 +38,9 @@ class Classifier(L.LightningModule):
         return batch  # in-memory batches are already on the device
 
     def _accumulate(self, stage: str, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
-        step = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum(), torch.tensor(len(y))
-                            .to(loss.device)])  # (loss sum, correct, count)
+        step = torch.stack(
+            [loss.detach() * len(y), (logits.argmax(1) == y).sum(), torch.tensor(len(y)).to(loss.device)]
+        )  # (loss sum, correct, count)
         self._sums[stage] = self._sums[stage] + step if stage in self._sums else step.to(torch.float64)
 
     def _finish(self, stage: str) -> None:
@@ -85,4 +93,7 @@ class Classifier(L.LightningModule):
         optimizer = self.make_optimizer(groups)
         if self.make_scheduler is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.make_scheduler(optimizer), "interval": "epoch"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": self.make_scheduler(optimizer), "interval": "epoch"},
+        }

@@ -17,8 +17,15 @@ from dlx.config.errors import ConfigError
 class TensorBatches:
     """An iterable of (x, y) batches over tensors; reshuffled each epoch from seed + epoch."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool,
-                 seed: int = 0, epoch_fn: Callable[[], int] = lambda: 0):
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        shuffle: bool,
+        seed: int = 0,
+        epoch_fn: Callable[[], int] = lambda: 0,
+    ):
         self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
         self.seed, self.epoch_fn = seed, epoch_fn
 
@@ -53,9 +60,19 @@ def stratified_split(y: np.ndarray, val_fraction: float, test_fraction: float, s
 class InMemoryDataModule(L.LightningDataModule):
     """Holds standardized train/val/test tensors; moves them to the training device in setup()."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, *, name: str, class_names: list[str],
-                 batch_size: int, eval_batch_size: int, val_fraction: float, test_fraction: float,
-                 seed: int = 0):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        name: str,
+        class_names: list[str],
+        batch_size: int,
+        eval_batch_size: int,
+        val_fraction: float,
+        test_fraction: float,
+        seed: int = 0,
+    ):
         super().__init__()
         self.name, self.class_names = name, list(class_names)
         self.batch_size, self.eval_batch_size, self.seed = batch_size, eval_batch_size, seed
@@ -84,8 +101,7 @@ class InMemoryDataModule(L.LightningDataModule):
         return self.trainer.current_epoch if self.trainer else 0
 
     def train_dataloader(self) -> TensorBatches:
-        return TensorBatches(*self.splits["train"], self.batch_size, shuffle=True, seed=self.seed,
-                             epoch_fn=self._epoch)
+        return TensorBatches(*self.splits["train"], self.batch_size, shuffle=True, seed=self.seed, epoch_fn=self._epoch)
 
     def val_dataloader(self) -> TensorBatches:
         return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False)

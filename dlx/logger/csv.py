@@ -25,9 +25,12 @@ class EpochCSV(L.Callback):
 
     def on_train_epoch_end(self, trainer, pl_module):
         m = pl_module.collect_epoch_metrics()
-        row = {"epoch": trainer.current_epoch, **{k: m.get(k, "") for k in COLUMNS[1:5]},
-               "lr": self._lr,
-               "epoch_seconds": round(time.perf_counter() - self._t0, 6)}
+        row = {
+            "epoch": trainer.current_epoch,
+            **{k: m.get(k, "") for k in COLUMNS[1:5]},
+            "lr": self._lr,
+            "epoch_seconds": round(time.perf_counter() - self._t0, 6),
+        }
         new = not self.path.exists()
         with open(self.path, "a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)

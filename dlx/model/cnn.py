@@ -6,8 +6,15 @@ from dlx.config.schema import PositiveInt, UnitInterval
 from dlx.model.layers import Activation, conv_bn_act, require_image
 
 
-def cnn(in_shape, num_classes, channels: list[PositiveInt] = (32, 64), convs_per_block: PositiveInt = 1,
-        dropout: UnitInterval = 0.0, batch_norm: bool = True, activation: Activation = "relu") -> nn.Module:
+def cnn(
+    in_shape,
+    num_classes,
+    channels: list[PositiveInt] = (32, 64),
+    convs_per_block: PositiveInt = 1,
+    dropout: UnitInterval = 0.0,
+    batch_norm: bool = True,
+    activation: Activation = "relu",
+) -> nn.Module:
     c, h, w = require_image("cnn", in_shape, min_side=2 ** len(channels))
     layers: list[nn.Module] = []
     for width in channels:

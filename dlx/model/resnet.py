@@ -18,16 +18,21 @@ class BasicBlock(nn.Module):
         self.conv2 = nn.Sequential(nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out))
         self.shortcut = nn.Identity()
         if stride != 1 or c_in != c_out:  # match the residual's shape with a 1x1 projection
-            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(c_out))
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
         self.act = ACTIVATIONS[activation]()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.conv2(self.conv1(x)) + self.shortcut(x))
 
 
-def resnet(in_shape, num_classes, widths: list[PositiveInt] = (16, 32, 64), depth: PositiveInt = 1,
-           dropout: UnitInterval = 0.0, activation: Activation = "relu") -> nn.Module:
+def resnet(
+    in_shape,
+    num_classes,
+    widths: list[PositiveInt] = (16, 32, 64),
+    depth: PositiveInt = 1,
+    dropout: UnitInterval = 0.0,
+    activation: Activation = "relu",
+) -> nn.Module:
     c, _, _ = require_image("resnet", in_shape, min_side=2 ** (len(widths) - 1))
     layers: list[nn.Module] = [conv_bn_act(c, widths[0], activation=activation)]
     c = widths[0]

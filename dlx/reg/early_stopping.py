@@ -6,8 +6,9 @@ from dlx.config.schema import NonNegativeFloat, PositiveInt
 from dlx.reg import Regularizer
 
 
-def early_stopping(patience: PositiveInt = 5, min_delta: NonNegativeFloat = 0.0,
-                   monitor: Literal["val/acc", "val/loss"] = "val/acc") -> Regularizer:
+def early_stopping(
+    patience: PositiveInt = 5, min_delta: NonNegativeFloat = 0.0, monitor: Literal["val/acc", "val/loss"] = "val/acc"
+) -> Regularizer:
     from lightning.pytorch.callbacks import EarlyStopping
 
     mode = "max" if monitor == "val/acc" else "min"

@@ -33,8 +33,9 @@ def register_resolvers() -> None:
 
     if not OmegaConf.has_resolver("dlx_unique_dir"):
         # cached, and Hydra copies the cache into every job's config: all jobs share one sweep dir
-        OmegaConf.register_new_resolver("dlx_unique_dir", lambda parent: str(errors.remember_sweep_dir(
-            create_unique_dir(parent))), use_cache=True)
+        OmegaConf.register_new_resolver(
+            "dlx_unique_dir", lambda parent: str(errors.remember_sweep_dir(create_unique_dir(parent))), use_cache=True
+        )
 
 
 def main(argv: list[str]) -> int:

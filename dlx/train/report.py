@@ -12,9 +12,14 @@ def classification_metrics(logits: torch.Tensor, y: torch.Tensor, num_classes: i
     from torchmetrics.functional import classification as tmc
 
     kw = {"num_classes": num_classes}
-    per_class = {name: fn(logits, y, average="none", **kw).tolist() for name, fn in
-                 (("precision", tmc.multiclass_precision), ("recall", tmc.multiclass_recall),
-                  ("f1", tmc.multiclass_f1_score))}
+    per_class = {
+        name: fn(logits, y, average="none", **kw).tolist()
+        for name, fn in (
+            ("precision", tmc.multiclass_precision),
+            ("recall", tmc.multiclass_recall),
+            ("f1", tmc.multiclass_f1_score),
+        )
+    }
     return {
         "test_acc": tmc.multiclass_accuracy(logits, y, average="micro", **kw).item(),
         "test_loss": loss_fn(logits, y).item(),
@@ -57,6 +62,13 @@ def provenance(device: torch.device) -> dict:
     import dlx
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
-    return {"versions": {"dlx": dlx.__version__, "torch": torch.__version__, "lightning": lightning.__version__,
-                         "python": platform.python_version()},
-            "device": f"{device.type}: {name}", "git_commit": git_commit(Path.cwd())}
+    return {
+        "versions": {
+            "dlx": dlx.__version__,
+            "torch": torch.__version__,
+            "lightning": lightning.__version__,
+            "python": platform.python_version(),
+        },
+        "device": f"{device.type}: {name}",
+        "git_commit": git_commit(Path.cwd()),
+    }

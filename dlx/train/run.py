@@ -15,8 +15,12 @@ def quiet_lightning() -> None:
 
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for pattern in (".*LeafSpec.*", ".*does not have many workers.*", ".*smaller than the logging interval.*",
-                    ".*overridden `transfer_batch_to_device`.*"):
+    for pattern in (
+        ".*LeafSpec.*",
+        ".*does not have many workers.*",
+        ".*smaller than the logging interval.*",
+        ".*overridden `transfer_batch_to_device`.*",
+    ):
         warnings.filterwarnings("ignore", message=pattern)
 
 

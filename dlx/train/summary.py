@@ -21,8 +21,15 @@ def job_rows(sweep_dir: Path) -> list[dict]:
         status, message = read_status(job)
         overrides = OmegaConf.load(job / "overrides.yaml") if (job / "overrides.yaml").exists() else []
         report = json.loads((job / "report.json").read_text()) if (job / "report.json").exists() else {}
-        rows.append({"job": job.name, "overrides": " ".join(overrides), "status": status,
-                     **{m: report.get(m, "") for m in METRICS}, "error": message})
+        rows.append(
+            {
+                "job": job.name,
+                "overrides": " ".join(overrides),
+                "status": status,
+                **{m: report.get(m, "") for m in METRICS},
+                "error": message,
+            }
+        )
     return rows
 
 
@@ -47,8 +54,7 @@ def print_table(rows: list[dict], sweep_dir: Path) -> None:
         numbers = [f"{r[m]:.4f}" if r[m] != "" else "-" for m in ("test_acc", "f1_macro", "best_val_acc")]
         wall = f"{r['wall_seconds']:.1f}" if r["wall_seconds"] != "" else "-"
         status = r["status"] if r["status"] != "failed" else f"[red]failed[/red]: {r['error']}"
-        table.add_row(r["job"], r["overrides"], status, *numbers, wall,
-                      style="bold green" if r is best else None)
+        table.add_row(r["job"], r["overrides"], status, *numbers, wall, style="bold green" if r is best else None)
     Console().print(table)
 
 

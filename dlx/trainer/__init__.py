@@ -10,10 +10,19 @@ Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"]
 BatchLimit = int | float  # a count of batches or a fraction of the epoch
 
 
-def trainer(callbacks, max_epochs: PositiveInt = 30, accelerator: Accelerator = "auto", devices: int | str = 1,
-            precision: str = "32-true", deterministic: bool = False, grad_clip: NonNegativeFloat = 0.0,
-            limit_train_batches: BatchLimit = 1.0, limit_val_batches: BatchLimit = 1.0,
-            limit_test_batches: BatchLimit = 1.0, progress: bool = True):
+def trainer(
+    callbacks,
+    max_epochs: PositiveInt = 30,
+    accelerator: Accelerator = "auto",
+    devices: int | str = 1,
+    precision: str = "32-true",
+    deterministic: bool = False,
+    grad_clip: NonNegativeFloat = 0.0,
+    limit_train_batches: BatchLimit = 1.0,
+    limit_val_batches: BatchLimit = 1.0,
+    limit_test_batches: BatchLimit = 1.0,
+    progress: bool = True,
+):
     import lightning.pytorch as L
 
     from dlx.trainer.checkpoint import RunCheckpoint
@@ -22,12 +31,22 @@ def trainer(callbacks, max_epochs: PositiveInt = 30, accelerator: Accelerator = 
     callbacks = [*callbacks, RunCheckpoint()] + ([RichProgress()] if progress else [])
     try:
         return L.Trainer(
-            max_epochs=max_epochs, accelerator=accelerator, devices=devices, precision=precision,
-            deterministic=deterministic, gradient_clip_val=grad_clip or None,
-            limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
-            limit_test_batches=limit_test_batches, callbacks=callbacks, logger=False,
-            enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+            max_epochs=max_epochs,
+            accelerator=accelerator,
+            devices=devices,
+            precision=precision,
+            deterministic=deterministic,
+            gradient_clip_val=grad_clip or None,
+            limit_train_batches=limit_train_batches,
+            limit_val_batches=limit_val_batches,
+            limit_test_batches=limit_test_batches,
+            callbacks=callbacks,
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
         )
     except Exception as e:  # Lightning's MisconfigurationException: no such device here, bad precision
-        raise ConfigError("trainer", f"accelerator={accelerator} devices={devices} precision={precision}: "
-                          f"{str(e).splitlines()[0]}") from None
+        raise ConfigError(
+            "trainer", f"accelerator={accelerator} devices={devices} precision={precision}: {str(e).splitlines()[0]}"
+        ) from None

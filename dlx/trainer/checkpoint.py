@@ -7,8 +7,15 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 class RunCheckpoint(ModelCheckpoint):
     def __init__(self):
-        super().__init__(filename="best", monitor="val/acc", mode="max", save_top_k=1, save_last=True,
-                         auto_insert_metric_name=False, enable_version_counter=False)
+        super().__init__(
+            filename="best",
+            monitor="val/acc",
+            mode="max",
+            save_top_k=1,
+            save_last=True,
+            auto_insert_metric_name=False,
+            enable_version_counter=False,
+        )
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.dirpath = str(run_dir / "checkpoints")

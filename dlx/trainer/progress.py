@@ -10,8 +10,14 @@ class RichProgress(L.Callback):
 
     def on_train_start(self, trainer, pl_module):
         # rich refreshes from its own thread at 4 Hz; update() only moves counters
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), refresh_per_second=4)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            refresh_per_second=4,
+        )
         self.progress.start()
         self.epochs = self.progress.add_task("epochs", total=trainer.max_epochs, metrics="")
         self.batches = self.progress.add_task("batches", total=trainer.num_training_batches, metrics="")
