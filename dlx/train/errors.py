@@ -70,7 +70,7 @@ def unknown_key(e, argv: list[str]) -> str | None:
     key = found.group(1)
     parent, _, leaf = key.rpartition(".")
     valid = keys_at(parent, [a for a in argv if not a.lstrip("+~").startswith(key + "=")])
-    near = difflib.get_close_matches(leaf, valid, n=1)
+    near = difflib.get_close_matches(leaf, valid, n=1, cutoff=0.4)
     hint = f"; did you mean '{(parent + '.' if parent else '') + near[0]}'?" if near else ""
     listed = f" Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}." if valid else ""
     return f"{key}: unknown key{hint}{listed} (to add a new key on purpose use +{key}=...)"

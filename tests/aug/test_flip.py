@@ -1,0 +1,29 @@
+import torch
+
+from dlx.aug.flip import Flip
+
+
+def test_flip_probability_extremes_and_shape():
+    x = torch.randn(16, 1, 8, 8)
+    assert torch.equal(Flip(p=0.0)(x), x)
+    out = Flip(p=1.0)(x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert torch.equal(out, x.flip(-1))
+
+
+def test_flip_draws_per_sample():
+    torch.manual_seed(0)
+    x = torch.randn(64, 1, 8, 8)
+    out = Flip(p=0.5)(x)
+    flipped = [torch.equal(o, s.flip(-1)) for o, s in zip(out, x, strict=True)]
+    kept = [torch.equal(o, s) for o, s in zip(out, x, strict=True)]
+    assert all(f or k for f, k in zip(flipped, kept, strict=True))
+    assert 10 < sum(flipped) < 54
+
+
+def test_flip_is_reproducible_under_a_seed():
+    x = torch.randn(32, 1, 8, 8)
+    torch.manual_seed(5)
+    a = Flip(0.5)(x)
+    torch.manual_seed(5)
+    assert torch.equal(a, Flip(0.5)(x))
