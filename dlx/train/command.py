@@ -40,24 +40,38 @@ def register_resolvers() -> None:
 
 def main(argv: list[str]) -> int:
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    dirs = []
     try:
         from dlx.config.paths import config_search_dirs
 
         argv, config_dir = pop_config_dir(argv)
-        primary, *more = config_search_dirs(config_dir)
-        return run_hydra(argv, primary, more)
+        dirs = config_search_dirs(config_dir)
+        return run_hydra(argv, dirs)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 1
     except BaseException as e:
         if full_error:
             raise
-        code, line = errors.describe(e, argv)
+        code, line = errors.describe(e, argv, dirs)
         print(f"dlx train: {line}", file=sys.stderr)
         errors.remove_empty_sweep_dirs()
         return code
 
 
-def run_hydra(argv: list[str], primary, more) -> int:
+def search_user_dirs_first(user_dirs: list) -> None:
+    """Hydra appends --config-dir and hydra.searchpath AFTER the primary dir; dlx wants the user's first."""
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+    class UserConfigDirs(SearchPathPlugin):
+        def manipulate_search_path(self, search_path) -> None:
+            for d in reversed(user_dirs):
+                search_path.prepend(provider="dlx-user", path=f"file://{d}")
+
+    Plugins.instance().register(UserConfigDirs)
+
+
+def run_hydra(argv: list[str], dirs) -> int:
     import hydra
 
     from dlx.train import summary
@@ -66,9 +80,10 @@ def run_hydra(argv: list[str], primary, more) -> int:
     register_resolvers()
     # Our own handler reports errors; Hydra must raise them instead of printing and exiting 1.
     os.environ["HYDRA_FULL_ERROR"] = "1"
-    extra = ["hydra.searchpath=[" + ",".join(f"'file://{d}'" for d in more) + "]"] if more else []
-    sys.argv = ["dlx train", *argv, *extra]
-    app = hydra.main(config_path=str(primary), config_name="config", version_base="1.3")(train_task)
+    *user_dirs, packaged = dirs
+    search_user_dirs_first(user_dirs)
+    sys.argv = ["dlx train", *argv]
+    app = hydra.main(config_path=str(packaged), config_name="config", version_base="1.3")(train_task)
     app()
     if PENDING_ERROR:
         raise PENDING_ERROR.pop()

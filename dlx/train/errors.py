@@ -21,7 +21,7 @@ def remove_empty_sweep_dirs() -> None:
             d.rmdir()
 
 
-def describe(e: BaseException, argv: list[str]) -> tuple[int, str]:
+def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, str]:
     from hydra.errors import (
         ConfigCompositionException,
         HydraException,
@@ -38,7 +38,7 @@ def describe(e: BaseException, argv: list[str]) -> tuple[int, str]:
     if isinstance(e, OverrideParseException):
         return 2, f"config error: cannot parse override: {first_line(e)}"
     if isinstance(e, ConfigCompositionException):
-        return 2, f"config error: {unknown_key(e, argv) or first_line(e)}"
+        return 2, f"config error: {unknown_key(e, argv, dirs) or first_line(e)}"
     if isinstance(e, HydraException):
         return 2, f"config error: {first_line(e)}"
     if isinstance(e, KeyboardInterrupt):
@@ -60,7 +60,7 @@ def unknown_option(e) -> str:
     return first_line(e)
 
 
-def unknown_key(e, argv: list[str]) -> str | None:
+def unknown_key(e, argv: list[str], dirs: list[Path]) -> str | None:
     """'Could not override model.widht' -> name the key and suggest the nearest valid one."""
     import re
 
@@ -69,21 +69,23 @@ def unknown_key(e, argv: list[str]) -> str | None:
         return None
     key = found.group(1)
     parent, _, leaf = key.rpartition(".")
-    valid = keys_at(parent, [a for a in argv if not a.lstrip("+~").startswith(key + "=")])
+    valid = keys_at(parent, [a for a in argv if not a.lstrip("+~").startswith(key + "=")], dirs)
     near = difflib.get_close_matches(leaf, valid, n=1, cutoff=0.4)
     hint = f"; did you mean '{(parent + '.' if parent else '') + near[0]}'?" if near else ""
     listed = f" Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}." if valid else ""
     return f"{key}: unknown key{hint}{listed} (to add a new key on purpose use +{key}=...)"
 
 
-def keys_at(parent: str, overrides: list[str]) -> list[str]:
-    from hydra import compose
+def keys_at(parent: str, overrides: list[str], dirs: list[Path]) -> list[str]:
+    """The keys under `parent` in the config composed without the bad override (or with none)."""
+    from hydra import compose, initialize_config_dir
     from omegaconf import DictConfig, OmegaConf
 
     plain = [o for o in overrides if "=" in o and not o.startswith("-") and "," not in o]
     for attempt in (plain, []):
         try:
-            cfg = compose(config_name="config", overrides=attempt)
+            with initialize_config_dir(config_dir=str(dirs[-1]), version_base="1.3"):  # user dirs: a plugin
+                cfg = compose(config_name="config", overrides=attempt)
         except Exception:
             continue
         node = OmegaConf.select(cfg, parent) if parent else cfg

@@ -1,0 +1,115 @@
+"""End to end through the installed `dlx` command: what a user types, what lands on disk."""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import SMOKE, run_dlx, run_dirs
+
+REPORT_KEYS = {
+    "test_acc", "precision_macro", "recall_macro", "f1_macro", "test_loss", "confusion_matrix", "per_class",
+    "best_epoch", "epochs_run", "train_seconds", "inference_ms_per_sample", "param_count", "checkpoint_bytes",
+    "versions", "device", "git_commit", "best_val_acc", "wall_seconds",
+}
+
+
+def test_dlx_help_lists_commands(workdir: Path):
+    out = run_dlx("--help", cwd=workdir)
+    assert out.returncode == 0 and "train" in out.stdout
+
+
+def test_train_help_lists_groups_and_options(workdir: Path):
+    out = run_dlx("train", "--help", cwd=workdir)
+    assert out.returncode == 0
+    for line in ("model: cnn, mlp, resnet", "optim: adam, sgd", "sched: cosine, none, step",
+                 "reg: dropout, early_stopping, l2, label_smoothing", "trainer: cpu, default, gpu, smoke, tpu",
+                 "aug: flip, none", "data: digits", "logger: csv", "experiment: digits_resnet"):
+        assert line in out.stdout
+
+
+def test_cfg_job_prints_the_composed_config_and_creates_nothing(workdir: Path):
+    out = run_dlx("train", "--cfg", "job", "model=resnet", cwd=workdir)
+    assert out.returncode == 0
+    cfg = yaml.safe_load(out.stdout)
+    assert cfg["model"]["_target_"] == "dlx.model.resnet.resnet" and cfg["data"]["_target_"].endswith("digits")
+    assert list(workdir.iterdir()) == []
+
+
+def test_default_smoke_run_writes_a_complete_run_directory(workdir: Path):
+    out = run_dlx("train", *SMOKE, cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    [run] = run_dirs(workdir / "runs")
+    assert run.parent.name == "cnn-digits"
+    for name in ("config.yaml", "overrides.yaml", ".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml",
+                 "checkpoints/best.ckpt", "checkpoints/last.ckpt", "metrics.csv", "report.json"):
+        assert (run / name).is_file(), name
+    assert (run / "status").read_text().strip() == "completed"
+    assert (workdir / "runs" / "latest").resolve() == run.resolve()
+    assert yaml.safe_load((run / "config.yaml").read_text())["trainer"]["max_epochs"] == 1
+    assert yaml.safe_load((run / "overrides.yaml").read_text()) == SMOKE
+    with open(run / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"]
+    assert len(rows) == 1 and float(rows[0]["lr"]) > 0
+    report = json.loads((run / "report.json").read_text())
+    assert REPORT_KEYS <= set(report)
+    assert len(report["confusion_matrix"]) == 10 and len(report["per_class"]["f1"]) == 10
+    assert report["checkpoint_bytes"] == (run / "checkpoints" / "best.ckpt").stat().st_size
+    assert report["versions"]["torch"] and report["device"].startswith("cpu")
+    for shown in (str(run.relative_to(workdir)), "test accuracy", "macro F1", "wall time"):
+        assert shown in out.stdout
+
+
+def test_resnet_with_flip(workdir: Path):
+    out = run_dlx("train", "model=resnet", "aug=flip", *SMOKE, cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    [run] = run_dirs(workdir / "runs")
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    assert run.parent.name == "resnet-digits" and cfg["aug"]["flip"]["p"] == 0.5
+    assert cfg["model"]["_target_"] == "dlx.model.resnet.resnet"
+
+
+def test_default_run_reaches_97_percent(workdir: Path):
+    out = run_dlx("train", cwd=workdir)  # exactly what a user types; the time is measured by bench/
+    assert out.returncode == 0, out.stderr
+    [run] = run_dirs(workdir / "runs")
+    report = json.loads((run / "report.json").read_text())
+    assert report["test_acc"] >= 0.97 and report["epochs_run"] == 30
+    with open(run / "metrics.csv") as f:
+        val_accs = [float(r["val_acc"]) for r in csv.DictReader(f)]
+    assert abs(report["best_val_acc"] - max(val_accs)) < 1e-6
+    assert val_accs[report["best_epoch"]] == max(val_accs) and val_accs.index(max(val_accs)) == report["best_epoch"]
+
+
+def metrics_without_times(run: Path) -> tuple[list, dict]:
+    with open(run / "metrics.csv") as f:
+        rows = [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in csv.DictReader(f)]
+    report = json.loads((run / "report.json").read_text())
+    keep = ("test_acc", "test_loss", "f1_macro", "confusion_matrix", "best_epoch", "best_val_acc")
+    return rows, {k: report[k] for k in keep}
+
+
+def test_same_seed_deterministic_runs_are_bit_identical(workdir: Path):
+    args = ["train", "trainer.deterministic=true", "trainer.max_epochs=2", "trainer.progress=false"]
+    for seed in (7, 7, 8):
+        assert run_dlx(*args, f"seed={seed}", cwd=workdir).returncode == 0
+    first, second, other = [metrics_without_times(r) for r in run_dirs(workdir / "runs")]
+    assert first == second
+    assert first[0] != other[0], "a different seed gives different numbers (the check can fail)"
+
+
+def test_four_parallel_runs_get_four_directories(workdir: Path):
+    import subprocess
+
+    from tests.conftest import DLX
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([DLX, "train", *SMOKE], cwd=workdir, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    assert all(p.wait(timeout=300) == 0 for p in procs), [p.stderr.read() for p in procs]
+    runs = run_dirs(workdir / "runs")
+    assert len(runs) == 4 and len({r.name for r in runs}) == 4
+    assert all((r / "status").read_text().strip() == "completed" for r in runs)

@@ -1,0 +1,50 @@
+"""`dlx train -m`: a grid of jobs under one sweep directory, summarized at the end."""
+
+import csv
+from pathlib import Path
+
+from tests.conftest import SMOKE, run_dlx
+
+
+def sweep_dir(workdir: Path) -> Path:
+    [d] = list((workdir / "runs" / "multirun").iterdir())
+    return d
+
+
+def test_grid_of_four_jobs(workdir: Path):
+    out = run_dlx("train", "-m", "optim=sgd,adam", "model=mlp,cnn", *SMOKE, cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    sweep = sweep_dir(workdir)
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1", "2", "3"]
+    with open(sweep / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["overrides"] for r in rows} == {f"optim={o} model={m} trainer=smoke"
+                                              for o in ("sgd", "adam") for m in ("mlp", "cnn")}
+    assert all(r["status"] == "completed" and 0 <= float(r["test_acc"]) <= 1 for r in rows)
+    for job in "0123":
+        assert (sweep / job / "checkpoints" / "best.ckpt").is_file()
+        assert (sweep / job / "report.json").is_file()
+    assert "multirun" in out.stdout and "test acc" in out.stdout
+
+
+def test_a_failing_job_is_marked_and_the_others_run(workdir: Path):
+    out = run_dlx("train", "-m", "optim.lr=0.01,-1,0.02", *SMOKE, cwd=workdir)
+    assert out.returncode == 1
+    with open(sweep_dir(workdir) / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["status"] for r in rows] == ["completed", "failed", "completed"]
+    assert "optim.lr: got -1" in rows[1]["error"]
+    assert "failed" in out.stdout
+
+
+def test_two_sweeps_in_the_same_second_do_not_share_a_directory(workdir: Path):
+    import subprocess
+
+    from tests.conftest import DLX
+
+    procs = [subprocess.Popen([DLX, "train", "-m", "seed=1,2", *SMOKE], cwd=workdir, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    sweeps = list((workdir / "runs" / "multirun").iterdir())
+    assert len(sweeps) == 2
+    assert all(sorted(p.name for p in s.iterdir() if p.is_dir()) == ["0", "1"] for s in sweeps)
