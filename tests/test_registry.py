@@ -14,8 +14,13 @@ from tests.conftest import build
 
 CONF = packaged_conf_dir()
 LIST_GROUPS = {"reg", "aug", "logger"}
-FAST = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-        "trainer.limit_test_batches=1", "trainer.progress=false"]
+FAST = [
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=1",
+    "trainer.limit_test_batches=1",
+    "trainer.progress=false",
+]
 OPTIONS = sorted((p.parent.name, p.stem) for p in CONF.glob("*/*.yaml"))
 
 

@@ -1,4 +1,4 @@
-"""Dropout with probability p before the classifier (and between MLP layers).  dlx train reg=[dropout] reg.dropout.p=0.3"""
+"""Dropout with probability p in the model (sets its dropout option).  dlx train reg=[dropout] reg.dropout.p=0.3"""
 
 from dlx.config.schema import UnitInterval
 from dlx.reg import Regularizer

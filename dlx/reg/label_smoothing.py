@@ -1,4 +1,4 @@
-"""Label smoothing: the target puts `smoothing` of its mass uniformly on all classes.  dlx train reg=[label_smoothing]"""
+"""Label smoothing: the target spreads `smoothing` of its mass over all classes.  dlx train reg=[label_smoothing]"""
 
 from dlx.config.schema import UnitInterval
 from dlx.reg import Regularizer

@@ -1,1 +1,1 @@
-"""Learning-rate schedules, stepped once per epoch: `conf/sched/<name>.yaml` names `(optimizer, max_epochs, **options)`."""
+"""LR schedules, stepped once per epoch: `conf/sched/<name>.yaml` names `(optimizer, total_epochs, **options)`."""

@@ -38,7 +38,15 @@ def test_dropout_sets_the_models_dropout(tmp_path: Path):
 
 def test_early_stopping_ends_training_early(tmp_path: Path):
     # min_delta=1.0 makes any improvement too small: stop after patience epochs without one
-    exp = build(["reg=[early_stopping]", "reg.early_stopping.patience=2", "reg.early_stopping.min_delta=1.0",
-                 "trainer.max_epochs=20", *FAST], tmp_path)
+    exp = build(
+        [
+            "reg=[early_stopping]",
+            "reg.early_stopping.patience=2",
+            "reg.early_stopping.min_delta=1.0",
+            "trainer.max_epochs=20",
+            *FAST,
+        ],
+        tmp_path,
+    )
     exp.trainer.fit(exp.module, datamodule=exp.data)
     assert exp.trainer.current_epoch == 3  # epoch 0 sets the baseline, then 2 epochs without improvement

@@ -17,8 +17,10 @@ def lrs_after_fit(overrides: list[str], tmp_path: Path) -> list[float]:
 
 
 def test_step_multiplies_by_gamma_every_step_size_epochs(tmp_path: Path):
-    lrs = lrs_after_fit(["optim=sgd", "optim.lr=0.1", "sched=step", "sched.step_size=2", "sched.gamma=0.5",
-                         "trainer.max_epochs=5"], tmp_path)
+    lrs = lrs_after_fit(
+        ["optim=sgd", "optim.lr=0.1", "sched=step", "sched.step_size=2", "sched.gamma=0.5", "trainer.max_epochs=5"],
+        tmp_path,
+    )
     assert lrs == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMOKE, run_dlx, run_dirs
+from tests.conftest import SMOKE, run_dirs, run_dlx
 
 CASES = [
     (["model=nope"], "model=nope: unknown option 'nope' of group 'model'; valid options: cnn, mlp, resnet"),
@@ -52,7 +52,9 @@ class Fails(torch.nn.Module):
 
 def test_runtime_failure_exits_1_and_marks_the_run_failed(workdir: Path):
     (workdir / "conf" / "model").mkdir(parents=True)
-    (workdir / "conf" / "model" / "fails.yaml").write_text("# fails.  dlx train model=fails\n_target_: mymodels.Fails\n")
+    (workdir / "conf" / "model" / "fails.yaml").write_text(
+        "# fails.  dlx train model=fails\n_target_: mymodels.Fails\n"
+    )
     (workdir / "mymodels.py").write_text(FAILING_MODEL)
     out = run_dlx("train", "model=fails", *SMOKE, cwd=workdir, env={"PYTHONPATH": str(workdir)})
     assert out.returncode == 1

@@ -7,12 +7,27 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import SMOKE, run_dlx, run_dirs
+from tests.conftest import SMOKE, run_dirs, run_dlx
 
 REPORT_KEYS = {
-    "test_acc", "precision_macro", "recall_macro", "f1_macro", "test_loss", "confusion_matrix", "per_class",
-    "best_epoch", "epochs_run", "train_seconds", "inference_ms_per_sample", "param_count", "checkpoint_bytes",
-    "versions", "device", "git_commit", "best_val_acc", "wall_seconds",
+    "test_acc",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "test_loss",
+    "confusion_matrix",
+    "per_class",
+    "best_epoch",
+    "epochs_run",
+    "train_seconds",
+    "inference_ms_per_sample",
+    "param_count",
+    "checkpoint_bytes",
+    "versions",
+    "device",
+    "git_commit",
+    "best_val_acc",
+    "wall_seconds",
 }
 
 
@@ -24,9 +39,17 @@ def test_dlx_help_lists_commands(workdir: Path):
 def test_train_help_lists_groups_and_options(workdir: Path):
     out = run_dlx("train", "--help", cwd=workdir)
     assert out.returncode == 0
-    for line in ("model: cnn, mlp, resnet", "optim: adam, sgd", "sched: cosine, none, step",
-                 "reg: dropout, early_stopping, l2, label_smoothing", "trainer: cpu, default, gpu, smoke, tpu",
-                 "aug: flip, none", "data: digits", "logger: csv", "experiment: digits_resnet"):
+    for line in (
+        "model: cnn, mlp, resnet",
+        "optim: adam, sgd",
+        "sched: cosine, none, step",
+        "reg: dropout, early_stopping, l2, label_smoothing",
+        "trainer: cpu, default, gpu, smoke, tpu",
+        "aug: flip, none",
+        "data: digits",
+        "logger: csv",
+        "experiment: digits_resnet",
+    ):
         assert line in out.stdout
 
 
@@ -43,8 +66,17 @@ def test_default_smoke_run_writes_a_complete_run_directory(workdir: Path):
     assert out.returncode == 0, out.stderr
     [run] = run_dirs(workdir / "runs")
     assert run.parent.name == "cnn-digits"
-    for name in ("config.yaml", "overrides.yaml", ".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml",
-                 "checkpoints/best.ckpt", "checkpoints/last.ckpt", "metrics.csv", "report.json"):
+    for name in (
+        "config.yaml",
+        "overrides.yaml",
+        ".hydra/config.yaml",
+        ".hydra/hydra.yaml",
+        ".hydra/overrides.yaml",
+        "checkpoints/best.ckpt",
+        "checkpoints/last.ckpt",
+        "metrics.csv",
+        "report.json",
+    ):
         assert (run / name).is_file(), name
     assert (run / "status").read_text().strip() == "completed"
     assert (workdir / "runs" / "latest").resolve() == run.resolve()
@@ -107,8 +139,12 @@ def test_four_parallel_runs_get_four_directories(workdir: Path):
     from tests.conftest import DLX
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([DLX, "train", *SMOKE], cwd=workdir, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [DLX, "train", *SMOKE], cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
     assert all(p.wait(timeout=300) == 0 for p in procs), [p.stderr.read() for p in procs]
     runs = run_dirs(workdir / "runs")
     assert len(runs) == 4 and len({r.name for r in runs}) == 4

@@ -18,8 +18,9 @@ def test_grid_of_four_jobs(workdir: Path):
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1", "2", "3"]
     with open(sweep / "summary.csv") as f:
         rows = list(csv.DictReader(f))
-    assert {r["overrides"] for r in rows} == {f"optim={o} model={m} trainer=smoke"
-                                              for o in ("sgd", "adam") for m in ("mlp", "cnn")}
+    assert {r["overrides"] for r in rows} == {
+        f"optim={o} model={m} trainer=smoke" for o in ("sgd", "adam") for m in ("mlp", "cnn")
+    }
     assert all(r["status"] == "completed" and 0 <= float(r["test_acc"]) <= 1 for r in rows)
     for job in "0123":
         assert (sweep / job / "checkpoints" / "best.ckpt").is_file()
@@ -42,8 +43,12 @@ def test_two_sweeps_in_the_same_second_do_not_share_a_directory(workdir: Path):
 
     from tests.conftest import DLX
 
-    procs = [subprocess.Popen([DLX, "train", "-m", "seed=1,2", *SMOKE], cwd=workdir, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [DLX, "train", "-m", "seed=1,2", *SMOKE], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     sweeps = list((workdir / "runs" / "multirun").iterdir())
     assert len(sweeps) == 2

@@ -4,13 +4,15 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import SMOKE, run_dlx, run_dirs
+from tests.conftest import SMOKE, run_dirs, run_dlx
 
 
 def test_local_conf_adds_an_option_and_shadows_a_packaged_one(workdir: Path):
     models = workdir / "conf" / "model"
     models.mkdir(parents=True)
-    (models / "wide_mlp.yaml").write_text("# wide.  dlx train model=wide_mlp\n_target_: dlx.model.mlp.mlp\nhidden: [300]\n")
+    (models / "wide_mlp.yaml").write_text(
+        "# wide.  dlx train model=wide_mlp\n_target_: dlx.model.mlp.mlp\nhidden: [300]\n"
+    )
     (models / "cnn.yaml").write_text("# mine.  dlx train\n_target_: dlx.model.cnn.cnn\nchannels: [4]\n")
     assert run_dlx("train", "model=wide_mlp", *SMOKE, cwd=workdir).returncode == 0
     assert run_dlx("train", *SMOKE, cwd=workdir).returncode == 0
