@@ -1,0 +1,153 @@
+"""Time per epoch of dlx's training path against a hand-written PyTorch loop doing the same work.
+
+    .venv/bin/python bench/train_overhead.py [--epochs 20] [--repeats 3]     (or: make bench)
+
+Both paths train the same net (same builder, options and seed) on the same normalized digits
+tensors, with Adam at the config's lr, a cosine schedule stepped per epoch, batches of 64
+reshuffled each epoch, and a validation pass (loss and accuracy, batches of 512) after every
+epoch. dlx is timed over `trainer.fit` only, with its checkpoint and metrics.csv callbacks, which
+are part of what users pay. Each path is warmed up once, then hand and dlx runs alternate; the
+table shows the median seconds per epoch. It is a report: the exit code is 0 whatever the ratio.
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from dlx.config.builder import build
+from dlx.config.paths import packaged_conf_dir
+from dlx.experiment import build_experiment
+from dlx.train.command import register_resolvers
+from dlx.train.run import quiet_lightning
+
+TARGET = 1.25  # dlx s/epoch over hand-written s/epoch, for the default CNN
+MODELS = ("cnn", "mlp")
+
+
+def compose_cfg(model: str, epochs: int, progress: bool) -> dict:
+    overrides = [f"model={model}", f"trainer.max_epochs={epochs}", f"trainer.progress={str(progress).lower()}"]
+    with initialize_config_dir(config_dir=str(packaged_conf_dir()), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def dlx_fit(cfg: dict, model: str, scratch: str) -> float:
+    """Seconds per epoch of one dlx `trainer.fit` (the experiment is built outside the timing)."""
+    exp = build_experiment(cfg, {"model": model, "data": "digits"}, lambda: Path(tempfile.mkdtemp(dir=scratch)))
+    t0 = time.perf_counter()
+    exp.trainer.fit(exp.module, datamodule=exp.data)
+    seconds = time.perf_counter() - t0
+    assert exp.trainer.current_epoch == cfg["trainer"]["max_epochs"], "dlx stopped early"
+    return seconds / cfg["trainer"]["max_epochs"]
+
+
+def batch_stats(loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum(), torch.tensor(len(y))]).double()
+
+
+def hand_fit(cfg: dict) -> float:
+    """Seconds per epoch of a plain PyTorch loop doing dlx's work, without Lightning or checkpoints."""
+    torch.manual_seed(cfg["seed"])
+    data = build("data", cfg["data"], seed=cfg["seed"])  # same splits and normalization as dlx
+    (x_tr, y_tr), (x_va, y_va) = data.splits["train"], data.splits["val"]
+    net = build("model", cfg["model"], in_shape=data.in_shape, num_classes=data.num_classes)
+    epochs, bs, eval_bs = cfg["trainer"]["max_epochs"], data.batch_size, data.eval_batch_size
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    t0 = time.perf_counter()
+    # dlx's Classifier groups weights / biases for weight decay (0 here); same groups, same Adam work
+    groups = [
+        {"params": [p for p in net.parameters() if p.dim() > 1]},
+        {"params": [p for p in net.parameters() if p.dim() <= 1]},
+    ]
+    optimizer = build("optim", cfg["optim"], params=groups)
+    scheduler = build("sched", cfg["sched"], optimizer=optimizer, total_epochs=epochs)
+    for _ in range(epochs):
+        net.train()
+        train = torch.zeros(3, dtype=torch.float64)
+        order = torch.randperm(len(y_tr))
+        for i in range(0, len(y_tr), bs):
+            idx = order[i : i + bs]
+            x, y = x_tr[idx], y_tr[idx]
+            logits = net(x)
+            loss = loss_fn(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            train += batch_stats(loss, logits, y)
+        scheduler.step()
+        net.eval()
+        val = torch.zeros(3, dtype=torch.float64)
+        with torch.inference_mode():
+            for i in range(0, len(y_va), eval_bs):
+                x, y = x_va[i : i + eval_bs], y_va[i : i + eval_bs]
+                logits = net(x)
+                val += batch_stats(loss_fn(logits, y), logits, y)
+        (tl, tc, tn), (vl, vc, vn) = train.tolist(), val.tolist()
+        _metrics = {"train_loss": tl / tn, "train_acc": tc / tn, "val_loss": vl / vn, "val_acc": vc / vn}
+    return (time.perf_counter() - t0) / epochs
+
+
+def measure(model: str, epochs: int, repeats: int, scratch: str) -> dict:
+    cfg, cfg_bar = compose_cfg(model, epochs, progress=False), compose_cfg(model, epochs, progress=True)
+    warm, warm_bar = compose_cfg(model, 2, progress=False), compose_cfg(model, 2, progress=True)
+    hand_fit(warm)
+    dlx_fit(warm, model, scratch)
+    dlx_fit(warm_bar, model, scratch)
+    hand, dlx, bar = [], [], []
+    for _ in range(repeats):  # alternate, so drift in machine speed hits both paths alike
+        hand.append(hand_fit(cfg))
+        dlx.append(dlx_fit(cfg, model, scratch))
+        bar.append(dlx_fit(cfg_bar, model, scratch))
+    h, d, b = statistics.median(hand), statistics.median(dlx), statistics.median(bar)
+    return {"model": model, "hand": h, "dlx": d, "bar": b, "runs": (hand, dlx, bar)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per timed run (default 20)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per path (default 3); medians shown")
+    parser.add_argument("--verbose", action="store_true", help="also print every run's s/epoch")
+    args = parser.parse_args()
+
+    torch.set_num_threads(2)  # the target machine has 2 cores
+    register_resolvers()
+    quiet_lightning()
+
+    with tempfile.TemporaryDirectory(prefix="dlx-bench-") as scratch:  # run dirs: checkpoints, metrics.csv
+        rows = [measure(model, args.epochs, args.repeats, scratch) for model in MODELS]
+
+    print(
+        f"\ndlx vs hand-written PyTorch on digits: {args.epochs} epochs, median of {args.repeats} runs, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
+    columns = ("model", "hand s/epoch", "dlx s/epoch", "ratio", "target", "dlx+progress", "ratio")
+    header = "{:<6} {:>13} {:>12} {:>6}  {:<12} {:>13} {:>6}".format(*columns)
+    print(header + "\n" + "-" * len(header))
+    noisy = False
+    for r in rows:
+        ratio, bar_ratio = r["dlx"] / r["hand"], r["bar"] / r["hand"]
+        target = (f"<= {TARGET} " + ("ok" if ratio <= TARGET else "MISS")) if r["model"] == "cnn" else "-"
+        print(
+            f"{r['model']:<6} {r['hand']:>13.4f} {r['dlx']:>12.4f} {ratio:>6.2f}  {target:<12} "
+            f"{r['bar']:>13.4f} {bar_ratio:>6.2f}"
+        )
+        for name, runs in zip(("hand", "dlx", "dlx+progress"), r["runs"], strict=True):
+            noisy |= max(runs) > 1.5 * min(runs)
+            if args.verbose:
+                print(f"  {name:<13} " + "  ".join(f"{s:.4f}" for s in runs))
+    print("ratio = dlx s/epoch / hand s/epoch; the target applies to the default model (cnn).")
+    print("dlx+progress: the same dlx run with trainer.progress=true (the rich bar users see).")
+    if noisy:
+        print("warning: some repeats differ by more than 1.5x; the machine was busy, so rerun before trusting this.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
