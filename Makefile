@@ -35,6 +35,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/train_overhead.py $(ARGS)
+	$(PY) bench/default_run.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -68,7 +68,7 @@ def validate_node(path: str, node: Mapping) -> None:
 def _suggest(key: str, valid: Sequence[str]) -> str:
     near = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
     hint = f"; did you mean '{near[0]}'?" if near else ""
-    return f"{hint} Valid keys: {', '.join(valid)}." if valid else hint
+    return f"{hint}{' ' if near else '. '}Valid keys: {', '.join(valid)}." if valid else hint
 
 
 def check_value(key: str, value: Any, hint: Any) -> None:

@@ -61,34 +61,41 @@ def unknown_option(e) -> str:
 
 
 def unknown_key(e, argv: list[str], dirs: list[Path]) -> str | None:
-    """'Could not override model.widht' -> name the key and suggest the nearest valid one."""
+    """'Could not override model.widht' -> name the first unknown part of the key and suggest the nearest."""
     import re
+
+    from omegaconf import DictConfig
 
     found = re.search(r"Could not (?:override|append to) '([^']+)'", str(e))
     if not found:
         return None
     key = found.group(1)
-    parent, _, leaf = key.rpartition(".")
-    valid = keys_at(parent, [a for a in argv if not a.lstrip("+~").startswith(key + "=")], dirs)
-    near = difflib.get_close_matches(leaf, valid, n=1, cutoff=0.4)
+    node = composed_without(key, argv, dirs)
+    parts, known = key.split("."), []
+    for part in parts:
+        if not isinstance(node, DictConfig) or part not in node:
+            break
+        node, known = node[part], [*known, part]
+    parent = ".".join(known)
+    bad = ".".join(parts[: len(known) + 1])
+    valid = [str(k) for k in node.keys() if not str(k).startswith("_")] if isinstance(node, DictConfig) else []
+    near = difflib.get_close_matches(parts[len(known)], valid, n=1, cutoff=0.4)
     hint = f"; did you mean '{(parent + '.' if parent else '') + near[0]}'?" if near else ""
-    listed = f" Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}." if valid else ""
-    return f"{key}: unknown key{hint}{listed} (to add a new key on purpose use +{key}=...)"
+    sep = " " if near else ". "
+    listed = f"{sep}Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}." if valid else ""
+    return f"{bad}: unknown key{hint}{listed} (to add a new key on purpose use +{key}=...)"
 
 
-def keys_at(parent: str, overrides: list[str], dirs: list[Path]) -> list[str]:
-    """The keys under `parent` in the config composed without the bad override (or with none)."""
+def composed_without(key: str, overrides: list[str], dirs: list[Path]):
+    """The config composed without the bad override (or, failing that, with none)."""
     from hydra import compose, initialize_config_dir
-    from omegaconf import DictConfig, OmegaConf
 
-    plain = [o for o in overrides if "=" in o and not o.startswith("-") and "," not in o]
+    rest = [o for o in overrides if not o.lstrip("+~").startswith(key + "=")]
+    plain = [o for o in rest if "=" in o and not o.startswith("-") and "," not in o]
     for attempt in (plain, []):
         try:
             with initialize_config_dir(config_dir=str(dirs[-1]), version_base="1.3"):  # user dirs: a plugin
-                cfg = compose(config_name="config", overrides=attempt)
+                return compose(config_name="config", overrides=attempt)
         except Exception:
             continue
-        node = OmegaConf.select(cfg, parent) if parent else cfg
-        if isinstance(node, DictConfig):
-            return [str(k) for k in node.keys() if not str(k).startswith("_")]
-    return []
+    return None

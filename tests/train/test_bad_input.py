@@ -8,7 +8,8 @@ from tests.conftest import SMOKE, run_dirs, run_dlx
 
 CASES = [
     (["model=nope"], "model=nope: unknown option 'nope' of group 'model'; valid options: cnn, mlp, resnet"),
-    (["optim.lr_rate=0.1"], "optim.lr_rate: unknown key; did you mean 'optim.lr'?"),
+    (["optim.lr_rate=0.1"], "optim.lr_rate: unknown key; did you mean 'optim.lr'? Valid keys of optim: lr, beta1"),
+    (["modle.channels=[4]"], "modle: unknown key; did you mean 'model'?"),
     (["+model.chanels=[8]"], "model.chanels: unknown key; did you mean 'channels'?"),
     (["trainer.max_epochs=ten"], "trainer.max_epochs: got 'ten', expected an integer"),
     (["optim.lr=-0.1"], "optim.lr: got -0.1, expected a value with 0 < x"),
