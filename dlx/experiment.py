@@ -6,7 +6,6 @@ never leaves a run directory behind.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +35,23 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     data = build("data", cfg["data"], seed=cfg["seed"])
     reg = combine([build(f"reg.{name}", node) for name, node in options(cfg.get("reg"))])
     net = build_model(cfg["model"], reg.model_kwargs, data, choices)
-    total_epochs = cfg["trainer"]["max_epochs"]
-    make_optimizer = partial(build, "optim", cfg["optim"])
-    make_optimizer(params=[p for p in net.parameters()])  # fail now on a bad optimizer, not mid-fit
     sched = cfg.get("sched") or {}
-    make_scheduler = partial(build, "sched", sched, total_epochs=total_epochs) if "_target_" in sched else None
+
+    def make_optimizer(params):
+        return build("optim", cfg["optim"], params=params)
+
+    def make_scheduler(optimizer):
+        return build("sched", sched, optimizer=optimizer, total_epochs=cfg["trainer"]["max_epochs"])
+
+    has_scheduler = "_target_" in sched
+    trial = make_optimizer(list(net.parameters()))  # fail now on a bad optimizer or schedule, not mid-fit
+    if has_scheduler:
+        make_scheduler(trial)
     augment = compose([build(f"aug.{name}", node) for name, node in options(cfg.get("aug"))])
     module = Classifier(
         net,
-        lambda params: make_optimizer(params=params),
-        (lambda opt: make_scheduler(optimizer=opt)) if make_scheduler else None,
+        make_optimizer,
+        make_scheduler if has_scheduler else None,
         augment=augment,
         label_smoothing=reg.label_smoothing,
         weight_decay=reg.weight_decay,

@@ -39,7 +39,7 @@ class Classifier(L.LightningModule):
 
     def _accumulate(self, stage: str, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         step = torch.stack(
-            [loss.detach() * len(y), (logits.argmax(1) == y).sum(), torch.tensor(len(y)).to(loss.device)]
+            [loss.detach() * len(y), (logits.argmax(1) == y).sum(), loss.new_tensor(len(y))]
         )  # (loss sum, correct, count)
         self._sums[stage] = self._sums[stage] + step if stage in self._sums else step.to(torch.float64)
 
