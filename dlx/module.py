@@ -41,7 +41,10 @@ class Classifier(L.LightningModule):
         step = torch.stack(
             [loss.detach() * len(y), (logits.argmax(1) == y).sum(), loss.new_tensor(len(y))]
         )  # (loss sum, correct, count)
-        self._sums[stage] = self._sums[stage] + step if stage in self._sums else step.to(torch.float64)
+        if stage in self._sums:
+            self._sums[stage] += step
+        else:  # float64 keeps long sums exact; MPS has no float64
+            self._sums[stage] = step.to(torch.float32 if step.device.type == "mps" else torch.float64)
 
     def _finish(self, stage: str) -> None:
         loss_sum, correct, count = self._sums.pop(stage).tolist()

@@ -11,7 +11,7 @@ import inspect
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from dlx.config.errors import ConfigError
 from dlx.config.schema import INJECTED, Range
@@ -122,6 +122,13 @@ def _mismatch(value: Any, hint: Any) -> str | None:
     return None  # other annotations (tensors, modules) are injected, not configured
 
 
+# Top-level keys of conf/config.yaml that no builder owns.
+TOP_LEVEL = {"seed": Annotated[int, Range(ge=0)], "name": str | None, "runs_dir": str}
+
+
 def validate_config(cfg: Mapping) -> None:
+    for key, hint in TOP_LEVEL.items():
+        if key in cfg:
+            check_value(key, cfg[key], hint)
     for path, node in target_nodes(cfg):
         validate_node(path, node)

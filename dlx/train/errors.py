@@ -34,7 +34,7 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
     if isinstance(e, ConfigError):
         return 2, f"config error: {e}"
     if isinstance(e, MissingConfigException):
-        return 2, f"config error: {unknown_option(e)}"
+        return 2, f"config error: {unknown_option(e, dirs)}"
     if isinstance(e, OverrideParseException):
         return 2, f"config error: cannot parse override: {first_line(e)}"
     if isinstance(e, ConfigCompositionException):
@@ -51,12 +51,13 @@ def first_line(e: BaseException) -> str:
     return lines[0] if lines else type(e).__name__
 
 
-def unknown_option(e) -> str:
+def unknown_option(e, dirs: list[Path]) -> str:
     missing = str(getattr(e, "missing_cfg_file", "") or "")
     group, _, option = missing.rpartition("/")
-    options = sorted(getattr(e, "options", None) or [])
+    # Hydra lists the options for a single choice, not for an entry of a list group (reg=[l2,nope])
+    options = sorted(getattr(e, "options", None) or {p.stem for d in dirs for p in (d / group).glob("*.yaml")})
     if group and options:
-        return f"{group}={option}: unknown option '{option}' of group '{group}'; valid options: {', '.join(options)}"
+        return f"{group}: unknown option '{option}'; valid options: {', '.join(options)}"
     return first_line(e)
 
 

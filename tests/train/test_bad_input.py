@@ -7,7 +7,9 @@ import pytest
 from tests.conftest import SMOKE, run_dirs, run_dlx
 
 CASES = [
-    (["model=nope"], "model=nope: unknown option 'nope' of group 'model'; valid options: cnn, mlp, resnet"),
+    (["model=nope"], "model: unknown option 'nope'; valid options: cnn, mlp, resnet"),
+    (["reg=[l2,nope]"], "reg: unknown option 'nope'; valid options: dropout, early_stopping, l2, label_smoothing"),
+    (["seed=abc"], "seed: got 'abc', expected an integer"),
     (["optim.lr_rate=0.1"], "optim.lr_rate: unknown key; did you mean 'optim.lr'? Valid keys of optim: lr, beta1"),
     (["modle.channels=[4]"], "modle: unknown key; did you mean 'model'?"),
     (["+model.chanels=[8]"], "model.chanels: unknown key; did you mean 'channels'?"),
