@@ -61,6 +61,9 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         report["wall_seconds"] = time.perf_counter() - started
         write_json(exp.run_dir / "report.json", report)
         write_status(exp.run_dir, "completed")
+    except (KeyboardInterrupt, SystemExit) as e:  # Lightning turns Ctrl-C into sys.exit(1) after its cleanup
+        write_status(exp.run_dir, "interrupted", "stopped by the user (SIGINT)")
+        raise KeyboardInterrupt from e
     except BaseException as e:
         write_status(exp.run_dir, "failed", f"{type(e).__name__}: {e}")
         raise

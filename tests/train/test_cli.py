@@ -149,3 +149,28 @@ def test_four_parallel_runs_get_four_directories(workdir: Path):
     runs = run_dirs(workdir / "runs")
     assert len(runs) == 4 and len({r.name for r in runs}) == 4
     assert all((r / "status").read_text().strip() == "completed" for r in runs)
+
+
+def test_ctrl_c_marks_the_run_interrupted(workdir: Path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import DLX
+
+    proc = subprocess.Popen(
+        [DLX, "train", "trainer.max_epochs=500", "trainer.progress=false"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((workdir / "runs").rglob("metrics.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait until training is under way
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and err.strip() == "dlx train: interrupted"
+    [run] = run_dirs(workdir / "runs")
+    assert (run / "status").read_text().split("\n")[0] == "interrupted"
+    assert (run / "checkpoints" / "last.ckpt").is_file() and not (run / "report.json").exists()
