@@ -12,7 +12,7 @@ class RunCheckpoint(ModelCheckpoint):
             monitor="val/acc",
             mode="max",
             save_top_k=1,
-            save_last=True,
+            save_last="link",  # in an epoch that saves best.ckpt, last.ckpt links to it: one save, not two
             auto_insert_metric_name=False,
             enable_version_counter=False,
         )

@@ -9,14 +9,14 @@ class RichProgress(L.Callback):
         self.progress: Progress | None = None
 
     def on_train_start(self, trainer, pl_module):
-        # rich refreshes from its own thread at 4 Hz; update() only moves counters
+        # rich redraws from its own thread at 2 Hz; advance() only moves counters
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[metrics]}"),
-            refresh_per_second=4,
+            refresh_per_second=2,
         )
         self.progress.start()
         self.epochs = self.progress.add_task("epochs", total=trainer.max_epochs, metrics="")
