@@ -102,7 +102,7 @@ def _mismatch(value: Any, hint: Any) -> str | None:
     if origin in (list, tuple, Sequence, typing.Sequence) or hint in (list, tuple):
         if isinstance(value, str) or not isinstance(value, Sequence):
             return "a list"
-        inner = args[0] if args and args[-1] is not Ellipsis or len(args) == 2 else None
+        inner = args[0] if args else None  # list[T], tuple[T, ...]: the element type
         if inner is not None:
             for item in value:
                 wrong = _mismatch(item, inner)
