@@ -38,8 +38,8 @@ def build(overrides: list[str], run_dir: Path):
 
 
 def run_dlx(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    full_env.pop("HYDRA_FULL_ERROR", None) if not env or "HYDRA_FULL_ERROR" not in env else None
+    inherited = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}  # tests set it explicitly
+    full_env = {**inherited, "COLUMNS": "200", **(env or {})}
     return subprocess.run([DLX, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -56,7 +56,7 @@ def validate_node(path: str, node: Mapping) -> None:
         if key not in params:
             if takes_kwargs:
                 continue
-            raise ConfigError(full, f"unknown key{_suggest(key, [p for p in params if p not in INJECTED])}")
+            raise ConfigError(full, f"unknown key{unknown_key_hint(key, [p for p in params if p not in INJECTED])}")
         if key in hints and not (isinstance(value, Mapping) and "_target_" in value):
             check_value(full, value, hints[key])
     for name, p in params.items():
@@ -65,10 +65,13 @@ def validate_node(path: str, node: Mapping) -> None:
             raise ConfigError(f"{path}.{name}", "is required but missing")
 
 
-def _suggest(key: str, valid: Sequence[str]) -> str:
+def unknown_key_hint(key: str, valid: Sequence[str], parent: str = "") -> str:
+    """ "; did you mean 'parent.k'? Valid keys of parent: ..." for a key that is not in `valid`."""
     near = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
-    hint = f"; did you mean '{near[0]}'?" if near else ""
-    return f"{hint}{' ' if near else '. '}Valid keys: {', '.join(valid)}." if valid else hint
+    hint = f"; did you mean '{parent + '.' if parent else ''}{near[0]}'?" if near else ""
+    if not valid:
+        return hint
+    return f"{hint}{' ' if near else '. '}Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}."
 
 
 def check_value(key: str, value: Any, hint: Any) -> None:

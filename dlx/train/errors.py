@@ -1,6 +1,5 @@
 """Turn any failure of `dlx train` into (exit code, one line): 2 for config errors, 1 for the rest."""
 
-import difflib
 from pathlib import Path
 
 _sweep_dirs: list[Path] = []
@@ -67,6 +66,8 @@ def unknown_key(e, argv: list[str], dirs: list[Path]) -> str | None:
 
     from omegaconf import DictConfig
 
+    from dlx.config.validate import unknown_key_hint
+
     found = re.search(r"Could not (?:override|append to) '([^']+)'", str(e))
     if not found:
         return None
@@ -80,11 +81,8 @@ def unknown_key(e, argv: list[str], dirs: list[Path]) -> str | None:
     parent = ".".join(known)
     bad = ".".join(parts[: len(known) + 1])
     valid = [str(k) for k in node.keys() if not str(k).startswith("_")] if isinstance(node, DictConfig) else []
-    near = difflib.get_close_matches(parts[len(known)], valid, n=1, cutoff=0.4)
-    hint = f"; did you mean '{(parent + '.' if parent else '') + near[0]}'?" if near else ""
-    sep = " " if near else ". "
-    listed = f"{sep}Valid keys{' of ' + parent if parent else ''}: {', '.join(valid)}." if valid else ""
-    return f"{bad}: unknown key{hint}{listed} (to add a new key on purpose use +{key}=...)"
+    hint = unknown_key_hint(parts[len(known)], valid, parent)
+    return f"{bad}: unknown key{hint} (to add a new key on purpose use +{key}=...)"
 
 
 def composed_without(key: str, overrides: list[str], dirs: list[Path]):

@@ -34,9 +34,10 @@ def train_task(cfg: DictConfig) -> dict | None:
 def record_failed_job(job_dir: Path, hydra_cfg, e: Exception) -> None:
     from dlx.config.errors import ConfigError
     from dlx.run_dir import write_atomic, write_status
+    from dlx.train.errors import first_line
 
     kind = "config error" if isinstance(e, ConfigError) else type(e).__name__
-    message = f"{kind}: {str(e).splitlines()[0] if str(e) else ''}"
+    message = f"{kind}: {first_line(e)}"
     overrides = job_dir / "overrides.yaml"
     if not overrides.exists():  # the run failed before it saved its config
         write_atomic(overrides, OmegaConf.to_yaml(list(hydra_cfg.overrides.task)))
