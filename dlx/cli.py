@@ -8,6 +8,7 @@ import sys
 
 COMMANDS = {
     "train": "compose an experiment from config groups and train it (Hydra overrides; -m for a sweep)",
+    "list": "list every config group and option with its description (dlx list model: one group)",
 }
 
 
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from dlx.train.command import main as train
 
         return train(argv[1:])
+    if argv and argv[0] == "list":
+        from dlx.catalogue import main as list_options
+
+        return list_options(argv[1:])
     args = parser().parse_args(argv)
     if args.version:
         from dlx import __version__

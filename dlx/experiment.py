@@ -32,29 +32,29 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     from dlx.reg import combine
 
     L.seed_everything(cfg["seed"], workers=True, verbose=False)
+    epochs = cfg["trainer"]["max_epochs"]
     data = build("data", cfg["data"], seed=cfg["seed"])
-    reg = combine([build(f"reg.{name}", node) for name, node in options(cfg.get("reg"))])
+    reg = combine([build(f"reg.{name}", node, total_epochs=epochs) for name, node in options(cfg.get("reg"))])
+    imbalance = build("imbalance", cfg["imbalance"]) if "_target_" in (cfg.get("imbalance") or {}) else None
+    if imbalance is not None:
+        data.use_imbalance(imbalance)
     net = build_model(cfg["model"], reg.model_kwargs, data, choices)
     sched = cfg.get("sched") or {}
 
     def make_optimizer(params):
         return build("optim", cfg["optim"], params=params)
 
-    def make_scheduler(optimizer):
-        return build("sched", sched, optimizer=optimizer, total_epochs=cfg["trainer"]["max_epochs"])
+    def make_scheduler(optimizer, steps_per_epoch: int):
+        return build("sched", sched, optimizer=optimizer, total_epochs=epochs, steps_per_epoch=steps_per_epoch)
 
     has_scheduler = "_target_" in sched
     trial = make_optimizer(list(net.parameters()))  # fail now on a bad optimizer or schedule, not mid-fit
     if has_scheduler:
-        make_scheduler(trial)
+        make_scheduler(trial, steps_per_epoch=1)
     augment = compose([build(f"aug.{name}", node) for name, node in options(cfg.get("aug"))])
+    check_augment(augment, data, choices)
     module = Classifier(
-        net,
-        make_optimizer,
-        make_scheduler if has_scheduler else None,
-        augment=augment,
-        label_smoothing=reg.label_smoothing,
-        weight_decay=reg.weight_decay,
+        net, make_optimizer, make_scheduler if has_scheduler else None, augment=augment, reg=reg, imbalance=imbalance
     )
     loggers = [build(f"logger.{name}", node) for name, node in options(cfg.get("logger"))]
     trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
@@ -100,3 +100,13 @@ def build_model(node: Mapping, reg_kwargs: Mapping, data, choices: Mapping[str, 
             f"expected ({data.num_classes},) class scores",
         )
     return net
+
+
+def check_augment(augment, data, choices: Mapping[str, str]) -> None:
+    """Run the augmentation once on a data batch, so an op that cannot take this data fails before training."""
+    if augment is None:
+        return
+    try:
+        augment(data.sample_batch(2).clone())
+    except (ValueError, RuntimeError) as e:
+        raise ConfigError("aug", f"data={choices.get('data', '?')}: {str(e).splitlines()[0]}") from None

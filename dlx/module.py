@@ -1,4 +1,4 @@
-"""The LightningModule every classification experiment trains: net + loss + optional batch augmentation.
+"""The LightningModule every classification experiment trains: net + loss + batch augmentation + regularizers.
 
 Lean by design: per-step results accumulate in device tensors and are read once per
 epoch (no per-step self.log, no host sync inside the epoch).
@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 import lightning.pytorch as L
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from dlx.reg import Regularizer
 
 
 class Classifier(L.LightningModule):
@@ -18,14 +21,15 @@ class Classifier(L.LightningModule):
         make_optimizer: Callable,
         make_scheduler: Callable | None,
         augment: nn.Module | None = None,
-        label_smoothing: float = 0.0,
-        weight_decay: float = 0.0,
+        reg: Regularizer | None = None,
+        imbalance=None,
     ):
         super().__init__()
         self.net, self.augment = net, augment
         self.make_optimizer, self.make_scheduler = make_optimizer, make_scheduler
-        self.weight_decay = weight_decay
-        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        self.reg = reg or Regularizer()
+        self.imbalance = imbalance
+        self.class_weights: torch.Tensor | None = None  # from the training split's class counts, at fit start
         self.epoch_metrics: dict[str, float] = {}
         self._sums: dict[str, torch.Tensor] = {}
         self.test_logits: list[torch.Tensor] = []
@@ -36,6 +40,33 @@ class Classifier(L.LightningModule):
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
         return batch  # in-memory batches are already on the device
+
+    def on_fit_start(self):
+        if self.imbalance is not None:
+            y = self.trainer.datamodule.train_targets()
+            self.class_weights = self.imbalance.loss_weights(y, self.trainer.datamodule.num_classes)
+
+    # ---- loss ------------------------------------------------------------------------------------------
+
+    def training_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """target: class indices (B,) or probabilities (B, K) after mixing."""
+        if self.reg.criterion is not None:
+            if target.dim() == 1:
+                target = F.one_hot(target, logits.shape[1]).to(logits.dtype)
+            smoothing = self.reg.label_smoothing
+            target = target * (1 - smoothing) + smoothing / logits.shape[1]
+            return self.reg.criterion(logits, target, self.class_weights)
+        return F.cross_entropy(logits, target, weight=self.class_weights, label_smoothing=self.reg.label_smoothing)
+
+    def mix(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """With mixup and cutmix both on, each batch uses one of them, picked at random."""
+        mixers = self.reg.batch_mixers
+        if not mixers:
+            return x, y
+        mixer = mixers[torch.randint(len(mixers), ()).item()] if len(mixers) > 1 else mixers[0]
+        return mixer(x, F.one_hot(y, self.trainer.datamodule.num_classes).to(x.dtype))
+
+    # ---- steps -----------------------------------------------------------------------------------------
 
     def _accumulate(self, stage: str, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         step = torch.stack(
@@ -55,15 +86,19 @@ class Classifier(L.LightningModule):
         x, y = batch
         if self.augment is not None:
             x = self.augment(x)
+        x, target = self.mix(x, y)
         logits = self.net(x)
-        loss = self.loss_fn(logits, y)
-        self._accumulate("train", loss, logits, y)
+        loss = self.training_loss(logits, target)
+        # train_loss is the data loss; penalties are added only to what is minimized
+        self._accumulate("train", loss, logits, target if target.dim() == 1 else target.argmax(1))
+        for penalty in self.reg.penalties:
+            loss = loss + penalty(self.net)
         return loss
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
         logits = self.net(x)
-        self._accumulate("val", self.loss_fn(logits, y), logits, y)
+        self._accumulate("val", F.cross_entropy(logits, y), logits, y)
 
     def on_validation_epoch_end(self):
         if "val" not in self._sums:
@@ -87,16 +122,38 @@ class Classifier(L.LightningModule):
         self.test_logits.append(self.net(x).float())
         self.test_targets.append(y)
 
+    # ---- optimization ----------------------------------------------------------------------------------
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        if self.reg.grad_clip is not None:
+            bound, mode = self.reg.grad_clip
+            self.clip_gradients(optimizer, gradient_clip_val=bound, gradient_clip_algorithm=mode)
+
     def configure_optimizers(self):
-        decay, no_decay = [], []
-        for p in self.net.parameters():
-            # weights of linear/conv layers decay; biases and norm scales do not
-            (decay if p.dim() > 1 else no_decay).append(p)
-        groups = [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        optimizer = self.make_optimizer(groups)
+        from dlx.optim import param_groups
+
+        optimizer = self.make_optimizer(param_groups(self.net))
+        if self.reg.decoupled_weight_decay:
+            optimizer.register_step_post_hook(decoupled_decay(self.reg.decoupled_weight_decay))
         if self.make_scheduler is None:
             return optimizer
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": self.make_scheduler(optimizer), "interval": "epoch"},
-        }
+        return {"optimizer": optimizer, "lr_scheduler": self.make_scheduler(optimizer, self.steps_per_epoch())}
+
+    def steps_per_epoch(self) -> int:
+        trainer = self.trainer
+        if trainer.max_epochs and trainer.max_epochs > 0:
+            return max(1, int(trainer.estimated_stepping_batches) // trainer.max_epochs)
+        return max(1, len(trainer.datamodule.train_dataloader()))
+
+
+def decoupled_decay(rate: float) -> Callable:
+    """Optimizer step hook: w <- w * (1 - lr * rate) for the decayed group, after the update (AdamW-style)."""
+
+    @torch.no_grad()
+    def hook(optimizer, args, kwargs):
+        for group in optimizer.param_groups:
+            if group.get("name") == "decay":
+                for p in group["params"]:
+                    p.mul_(1 - group["lr"] * rate)
+
+    return hook

@@ -1,5 +1,6 @@
 """Call the builder a YAML node names, with the values the rest of the experiment injects."""
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -8,8 +9,12 @@ from dlx.config.validate import RESERVED, import_target
 
 
 def build(key: str, node: Mapping, **injected: Any) -> Any:
+    """injected: what the experiment offers (in_shape, total_epochs, ...); each builder takes what it names."""
     builder = import_target(str(node["_target_"]), f"{key}._target_")
     kwargs = {k: v for k, v in node.items() if k not in RESERVED}
+    params = inspect.signature(builder).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        injected = {k: v for k, v in injected.items() if k in params}
     try:
         return builder(**kwargs, **injected)
     except ConfigError:

@@ -5,6 +5,9 @@
 `validate.py` checks a YAML node against such a signature without calling it.
 """
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -40,4 +43,36 @@ UnitInterval = Annotated[float, Range(ge=0, lt=1)]
 OpenUnitInterval = Annotated[float, Range(gt=0, lt=1)]
 
 # Parameters a builder receives from other parts of the experiment, never from YAML.
-INJECTED = frozenset({"in_shape", "num_classes", "params", "optimizer", "total_epochs", "seed", "callbacks"})
+INJECTED = frozenset(
+    {"in_shape", "num_classes", "params", "optimizer", "total_epochs", "steps_per_epoch", "seed", "callbacks"}
+)
+
+
+def with_common_options(finish: Callable) -> Callable[[Callable], Callable]:
+    """Give a family of builders shared options that act on what they build.
+
+    `finish(built, **options)` receives the builder's result; its other parameters become
+    options of every decorated builder, in the signature, so validation binds them too:
+
+        @with_common_options(finish_model)      # finish_model(net, init="default", freeze="none")
+        def cnn(in_shape, num_classes, width: PositiveInt = 32): ...
+    """
+    finish_params = list(inspect.signature(finish).parameters.values())[1:]
+
+    def decorate(builder: Callable) -> Callable:
+        own = inspect.signature(builder).parameters
+        extra = [p for p in finish_params if p.name not in own]
+        names_for_finish = {p.name for p in finish_params}
+
+        @functools.wraps(builder)
+        def wrapper(**kwargs):
+            built = builder(**{k: v for k, v in kwargs.items() if k in own})
+            return finish(built, **{k: v for k, v in kwargs.items() if k in names_for_finish})
+
+        params = [p.replace(kind=p.KEYWORD_ONLY) for p in [*own.values(), *extra]]
+        wrapper.__signature__ = inspect.Signature(params)
+        wrapper.__annotations__ = {**finish.__annotations__, **builder.__annotations__}
+        wrapper.__annotations__.pop("return", None)
+        return wrapper
+
+    return decorate

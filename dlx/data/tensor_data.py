@@ -25,19 +25,27 @@ class TensorBatches:
         shuffle: bool,
         seed: int = 0,
         epoch_fn: Callable[[], int] = lambda: 0,
+        resample: Callable[[int], torch.Tensor | None] = lambda epoch: None,
     ):
+        """resample(epoch): indices of the samples this epoch draws from (repeats allowed), or None for all."""
         self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
-        self.seed, self.epoch_fn = seed, epoch_fn
+        self.seed, self.epoch_fn, self.resample = seed, epoch_fn, resample
+        first = resample(0)
+        self.size = len(y) if first is None else len(first)  # resamplers keep the size fixed across epochs
 
     def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
+        return -(-self.size // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.y)
         if self.shuffle:
+            epoch = self.epoch_fn()
             # seeded by epoch, not by a running generator: a resumed run draws the same order
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch_fn())
-            order = torch.randperm(n, generator=g).to(self.x.device)
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            pool = self.resample(epoch)
+            order = torch.randperm(n, generator=g) if pool is None else pool[torch.randperm(len(pool), generator=g)]
+            order = order.to(self.x.device)
+            n = len(order)
             for i in range(0, n, self.batch_size):
                 idx = order[i : i + self.batch_size]
                 yield self.x[idx], self.y[idx]
@@ -74,6 +82,7 @@ class InMemoryDataModule(L.LightningDataModule):
         seed: int = 0,
     ):
         super().__init__()
+        self.imbalance = None
         self.name, self.class_names = name, list(class_names)
         self.batch_size, self.eval_batch_size, self.seed = batch_size, eval_batch_size, seed
         tr, va, te = stratified_split(y, val_fraction, test_fraction, seed)
@@ -100,8 +109,24 @@ class InMemoryDataModule(L.LightningDataModule):
     def _epoch(self) -> int:
         return self.trainer.current_epoch if self.trainer else 0
 
+    def use_imbalance(self, imbalance) -> None:
+        """Apply an imbalance method to the training split (never to val/test)."""
+        self.imbalance = imbalance
+        self.splits["train"] = imbalance.prepare(*self.splits["train"], seed=self.seed)
+
+    def train_targets(self) -> torch.Tensor:
+        return self.splits["train"][1]
+
+    def _resample(self, epoch: int) -> torch.Tensor | None:
+        if self.imbalance is None:
+            return None
+        return self.imbalance.epoch_indices(self.splits["train"][1], self.seed, epoch)
+
     def train_dataloader(self) -> TensorBatches:
-        return TensorBatches(*self.splits["train"], self.batch_size, shuffle=True, seed=self.seed, epoch_fn=self._epoch)
+        x, y = self.splits["train"]
+        return TensorBatches(
+            x, y, self.batch_size, shuffle=True, seed=self.seed, epoch_fn=self._epoch, resample=self._resample
+        )
 
     def val_dataloader(self) -> TensorBatches:
         return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False)

@@ -4,7 +4,7 @@ no Lightning progress bar: dlx's own rich progress reads per-epoch numbers)."""
 from typing import Literal
 
 from dlx.config.errors import ConfigError
-from dlx.config.schema import NonNegativeFloat, PositiveInt
+from dlx.config.schema import PositiveInt
 
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"]
 BatchLimit = int | float  # a count of batches or a fraction of the epoch
@@ -17,7 +17,6 @@ def trainer(
     devices: int | str = 1,
     precision: str = "32-true",
     deterministic: bool = False,
-    grad_clip: NonNegativeFloat = 0.0,
     limit_train_batches: BatchLimit = 1.0,
     limit_val_batches: BatchLimit = 1.0,
     limit_test_batches: BatchLimit = 1.0,
@@ -36,7 +35,6 @@ def trainer(
             devices=devices,
             precision=precision,
             deterministic=deterministic,
-            gradient_clip_val=grad_clip or None,
             limit_train_batches=limit_train_batches,
             limit_val_batches=limit_val_batches,
             limit_test_batches=limit_test_batches,

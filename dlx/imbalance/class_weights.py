@@ -1,0 +1,22 @@
+"""Weight the loss of each class by n / (K * n_class), from the training split's class counts.
+dlx train imbalance=class_weights"""
+
+import torch
+
+from dlx.config.schema import NonNegativeFloat
+from dlx.imbalance import Imbalance, class_counts
+
+
+class ClassWeights(Imbalance):
+    def __init__(self, power: float):
+        self.power = power
+
+    def loss_weights(self, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+        counts = class_counts(y, num_classes).double().clamp(min=1)
+        weights = (len(y) / (num_classes * counts)) ** self.power  # sklearn's "balanced" when power is 1
+        return weights.to(torch.float32).to(y.device)
+
+
+def class_weights(power: NonNegativeFloat = 1.0) -> Imbalance:
+    """power < 1 softens the weights (0.5: inverse square root of the counts)."""
+    return ClassWeights(power)
