@@ -27,10 +27,14 @@ def create_unique_dir(parent: Path | str, stamp: str | None = None) -> Path:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder, fsync, rename: readers see old or new, never half."""
+    write_atomic_bytes(path, text.encode())
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 
 
-def classification_metrics(logits: torch.Tensor, y: torch.Tensor, num_classes: int, loss_fn) -> dict:
+def classification_metrics(logits: torch.Tensor, y: torch.Tensor, num_classes: int) -> dict:
+    """test_loss is plain cross-entropy (no smoothing or class weights), comparable across runs, like val_loss."""
     from torchmetrics.functional import classification as tmc
 
     kw = {"num_classes": num_classes}
@@ -22,7 +23,7 @@ def classification_metrics(logits: torch.Tensor, y: torch.Tensor, num_classes: i
     }
     return {
         "test_acc": tmc.multiclass_accuracy(logits, y, average="micro", **kw).item(),
-        "test_loss": loss_fn(logits, y).item(),
+        "test_loss": torch.nn.functional.cross_entropy(logits, y).item(),
         "precision_macro": tmc.multiclass_precision(logits, y, average="macro", **kw).item(),
         "recall_macro": tmc.multiclass_recall(logits, y, average="macro", **kw).item(),
         "f1_macro": tmc.multiclass_f1_score(logits, y, average="macro", **kw).item(),

@@ -85,7 +85,7 @@ def fit_and_test(exp) -> dict:
     best = Path(trainer.checkpoint_callback.best_model_path or trainer.checkpoint_callback.last_model_path)
     trainer.test(module, datamodule=data, ckpt_path=str(best), verbose=False)
     logits, targets = torch.cat(module.test_logits), torch.cat(module.test_targets)
-    metrics = classification_metrics(logits, targets, data.num_classes, module.loss_fn)
+    metrics = classification_metrics(logits, targets, data.num_classes)
     best_ckpt = torch.load(best, map_location="cpu", weights_only=True)
     return {
         "run_dir": str(exp.run_dir),

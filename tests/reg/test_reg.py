@@ -221,3 +221,30 @@ def test_swa_ends_with_the_average_of_epoch_end_weights(tmp_path: Path):
         expected = torch.stack([s[name] for s in snapshots[start:]]).mean(0)
         assert torch.allclose(p, expected, atol=1e-6), name
     assert not torch.allclose(p, snapshots[-1][name])  # it is not just the last epoch's weights
+
+
+def noisy_digits(seed: int, rate: float = 0.4, **options):
+    """digits with `rate` of the training labels flipped to another class (val and test stay clean)."""
+    from dlx.data.digits import digits
+
+    data = digits(seed=seed, **options)
+    x, y = data.splits["train"]
+    g = torch.Generator().manual_seed(seed)
+    flipped = torch.rand(len(y), generator=g) < rate
+    other = (y + torch.randint(1, 10, (len(y),), generator=g)) % 10
+    data.splits["train"] = (x, torch.where(flipped, other, y))
+    return data
+
+
+def test_bootstrapping_beats_cross_entropy_on_noisy_labels(tmp_path: Path):
+    def test_accuracy(reg: list[str], path: Path) -> float:
+        common = ["model=mlp", "trainer.max_epochs=30", "sched=none", "data._target_=tests.reg.test_reg.noisy_digits"]
+        exp = fit([*common, *reg], path)  # 30 epochs: long enough for cross-entropy to memorize the noise
+        x, y = exp.data.splits["test"]
+        exp.module.eval()
+        with torch.no_grad():
+            return (exp.module.net(x).argmax(1) == y).float().mean().item()
+
+    plain = test_accuracy([], tmp_path / "ce")
+    boot = test_accuracy(["reg=[bootstrapping]", "reg.bootstrapping.mode=hard", "reg.bootstrapping.beta=0.6"], tmp_path)
+    assert boot > plain + 0.05, (plain, boot)
