@@ -10,10 +10,13 @@ import torch
 
 from dlx.config.errors import ConfigError
 from dlx.config.paths import packaged_conf_dir
+from dlx.config.validate import target_nodes, validate_node
 from tests.conftest import build
 
 CONF = packaged_conf_dir()
 LIST_GROUPS = {"reg", "aug", "logger"}
+SIGNAL_AUG = {"none", "noise", "shift", "scale"}  # the ops meant for 1-D signals (B, C, L)
+SIGNAL_ONLY = {("aug", "shift"), ("aug", "scale")}  # smoke-tested on mnist1d below, not on digits images
 FAST = [
     "trainer.max_epochs=1",
     "trainer.limit_train_batches=2",
@@ -26,7 +29,25 @@ OPTIONS = sorted((p.parent.name, p.stem) for p in CONF.glob("*/*.yaml"))
 
 def test_every_group_has_options():
     groups = {g for g, _ in OPTIONS}
-    assert {"data", "model", "aug", "optim", "sched", "reg", "trainer", "logger", "experiment"} <= groups
+    assert {"data", "model", "aug", "optim", "sched", "reg", "imbalance", "trainer", "logger", "experiment"} <= groups
+
+
+def option_nodes(group: str, option: str) -> list[tuple[str, dict]]:
+    """(key path, node) of every builder node the option's YAML names, as it sits in the composed config."""
+    import yaml
+
+    node = yaml.safe_load((CONF / group / f"{option}.yaml").read_text()) or {}
+    node = {k: v for k, v in node.items() if k != "defaults"}
+    if group == "experiment":
+        return list(target_nodes(node))
+    return list(target_nodes({group: node}))
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS)
+def test_option_binds_to_its_builder_without_building(group, option):
+    """Every key of every shipped YAML is a parameter of its builder, with a valid value."""
+    for path, node in option_nodes(group, option):
+        validate_node(path, node)
 
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS)
@@ -41,7 +62,8 @@ def accelerator_missing(option: str) -> bool:
     return (option == "gpu" and not torch.cuda.is_available()) or option == "tpu"
 
 
-@pytest.mark.parametrize(("group", "option"), OPTIONS)
+# signal-only ops train in test_model_and_signal_aug_train_on_1d_signals instead
+@pytest.mark.parametrize(("group", "option"), [o for o in OPTIONS if o not in SIGNAL_ONLY])
 def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
     choice = f"{group}=[{option}]" if group in LIST_GROUPS and option != "none" else f"{group}={option}"
     overrides = [choice, *FAST]
@@ -57,3 +79,27 @@ def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True)), "a step changed the weights"
     assert all(torch.isfinite(p).all() for p in after)
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()
+
+
+@pytest.fixture(scope="module")
+def signals_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")  # mnist1d is generated once here for all the tests below
+
+
+SIGNAL_OPTIONS = [(g, o) for g, o in OPTIONS if g == "model" or (g == "aug" and o in SIGNAL_AUG)]
+
+
+@pytest.mark.parametrize(("group", "option"), SIGNAL_OPTIONS)
+def test_model_and_signal_aug_train_on_1d_signals(group, option, signals_root: Path, tmp_path: Path):
+    choice = f"{group}=[{option}]" if group == "aug" and option != "none" else f"{group}={option}"
+    exp = build([choice, "data=mnist1d", f"data.root={signals_root}", *FAST], tmp_path / "run")
+    assert exp.data.in_shape == (1, 40)
+    before = [p.detach().clone() for p in exp.module.net.parameters()]
+    exp.trainer.fit(exp.module, datamodule=exp.data)
+    assert any(not torch.equal(a, b) for a, b in zip(before, exp.module.net.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("option", sorted(o for g, o in OPTIONS if g == "aug" and o not in SIGNAL_AUG))
+def test_image_aug_refuses_signals_with_a_config_error(option, signals_root: Path, tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"^aug: data=mnist1d: .+"):
+        build([f"aug=[{option}]", "data=mnist1d", f"data.root={signals_root}", *FAST], tmp_path / "run")
