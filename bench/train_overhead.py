@@ -11,6 +11,7 @@ table shows the median seconds per epoch. It is a report: the exit code is 0 wha
 """
 
 import argparse
+import math
 import statistics
 import tempfile
 import time
@@ -23,6 +24,7 @@ from omegaconf import OmegaConf
 from dlx.config.builder import build
 from dlx.config.paths import packaged_conf_dir
 from dlx.experiment import build_experiment
+from dlx.optim import param_groups
 from dlx.train.command import register_resolvers
 from dlx.train.run import quiet_lightning
 
@@ -62,12 +64,10 @@ def hand_fit(cfg: dict) -> float:
 
     t0 = time.perf_counter()
     # dlx's Classifier groups weights / biases for weight decay (0 here); same groups, same Adam work
-    groups = [
-        {"params": [p for p in net.parameters() if p.dim() > 1]},
-        {"params": [p for p in net.parameters() if p.dim() <= 1]},
-    ]
-    optimizer = build("optim", cfg["optim"], params=groups)
-    scheduler = build("sched", cfg["sched"], optimizer=optimizer, total_epochs=epochs)
+    optimizer = build("optim", cfg["optim"], params=param_groups(net))
+    steps = math.ceil(len(y_tr) / bs)
+    scheduler = build("sched", cfg["sched"], optimizer=optimizer, total_epochs=epochs, steps_per_epoch=steps)
+    scheduler = scheduler["scheduler"]  # cosine: stepped per epoch, as below
     for _ in range(epochs):
         net.train()
         train = torch.zeros(3, dtype=torch.float64)

@@ -1,15 +1,17 @@
-"""Adam.  dlx train optim=adam optim.lr=1e-3"""
+"""Adam; weight_decay is an L2 term added to the gradient (see adamw for decoupled decay).  dlx train optim=adam"""
 
 import torch
 
-from dlx.config.schema import OpenUnitInterval, PositiveFloat
+from dlx.config.schema import NonNegativeFloat, OpenUnitInterval, PositiveFloat
 
 
 def adam(
     params,
-    lr: PositiveFloat = 1e-3,
+    lr: PositiveFloat = 0.002,
     beta1: OpenUnitInterval = 0.9,
     beta2: OpenUnitInterval = 0.999,
     eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.0,
+    amsgrad: bool = False,
 ):
-    return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), eps=eps)
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

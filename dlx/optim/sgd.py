@@ -1,9 +1,9 @@
-"""SGD with (Nesterov) momentum.  dlx train optim=sgd optim.lr=0.05 optim.momentum=0.9"""
+"""Plain stochastic gradient descent (no momentum).  dlx train optim=sgd optim.lr=0.1"""
 
 import torch
 
-from dlx.config.schema import PositiveFloat, UnitInterval
+from dlx.config.schema import NonNegativeFloat, PositiveFloat
 
 
-def sgd(params, lr: PositiveFloat = 0.05, momentum: UnitInterval = 0.9, nesterov: bool = False):
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0)
+def sgd(params, lr: PositiveFloat = 0.1, weight_decay: NonNegativeFloat = 0.0):
+    return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=weight_decay)

@@ -1,9 +1,11 @@
 """Cosine decay from the initial learning rate to min_lr over the run.  dlx train sched=cosine"""
 
-import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from dlx.config.schema import NonNegativeFloat
+from dlx.sched import Schedule, schedule
 
 
-def cosine(optimizer, total_epochs, min_lr: NonNegativeFloat = 0.0):
-    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_epochs, eta_min=min_lr)
+@schedule
+def cosine(min_lr: NonNegativeFloat = 0.0) -> Schedule:
+    return Schedule(lambda optimizer, epochs: CosineAnnealingLR(optimizer, T_max=epochs, eta_min=min_lr))

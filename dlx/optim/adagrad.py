@@ -1,0 +1,23 @@
+"""Adagrad: per-parameter steps shrink with the sum of past squared gradients.  dlx train optim=adagrad"""
+
+import torch
+
+from dlx.config.schema import NonNegativeFloat, PositiveFloat
+
+
+def adagrad(
+    params,
+    lr: PositiveFloat = 0.02,
+    lr_decay: NonNegativeFloat = 0.0,
+    initial_accumulator_value: NonNegativeFloat = 0.0,
+    eps: PositiveFloat = 1e-10,
+    weight_decay: NonNegativeFloat = 0.0,
+):
+    return torch.optim.Adagrad(
+        params,
+        lr=lr,
+        lr_decay=lr_decay,
+        initial_accumulator_value=initial_accumulator_value,
+        eps=eps,
+        weight_decay=weight_decay,
+    )

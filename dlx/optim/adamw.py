@@ -1,0 +1,17 @@
+"""AdamW: Adam with weight decay applied to the weights directly, not through the gradient.  dlx train optim=adamw"""
+
+import torch
+
+from dlx.config.schema import NonNegativeFloat, OpenUnitInterval, PositiveFloat
+
+
+def adamw(
+    params,
+    lr: PositiveFloat = 0.002,
+    beta1: OpenUnitInterval = 0.9,
+    beta2: OpenUnitInterval = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.01,
+    amsgrad: bool = False,
+):
+    return torch.optim.AdamW(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

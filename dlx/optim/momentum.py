@@ -1,0 +1,15 @@
+"""SGD with heavy-ball or Nesterov momentum.  dlx train optim=momentum optim.lr=0.05 optim.nesterov=true"""
+
+import torch
+
+from dlx.config.schema import NonNegativeFloat, OpenUnitInterval, PositiveFloat
+
+
+def momentum(
+    params,
+    lr: PositiveFloat = 0.05,
+    momentum: OpenUnitInterval = 0.9,
+    nesterov: bool = False,
+    weight_decay: NonNegativeFloat = 0.0,
+):
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
