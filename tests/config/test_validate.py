@@ -20,7 +20,7 @@ def test_default_config_validates():
         ("model", {"_target_": "dlx.model.cnn.cnn", "dropout": 1.5}, "model.dropout: got 1.5"),
         ("trainer", {"_target_": "dlx.trainer.trainer", "max_epochs": 0}, "trainer.max_epochs: got 0"),
         ("trainer", {"_target_": "dlx.trainer.trainer", "max_epochs": "ten"}, "expected an integer"),
-        ("model", {"_target_": "dlx.model.cnn.cnn", "channels": [8, "x"]}, "a list of an integer"),
+        ("model", {"_target_": "dlx.model.cnn.cnn", "width": "x"}, "model.width: got 'x', expected an integer"),
         ("model", {"_target_": "dlx.model.mlp.mlp", "activation": "swish"}, "one of 'relu'"),
         ("model", {"_target_": "dlx.model.mlp.mlp", "in_shape": [1, 8, 8]}, "derived from the rest"),
         ("model", {"_target_": "dlx.model.nope.nope"}, "cannot be imported"),

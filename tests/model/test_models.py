@@ -1,47 +1,98 @@
+"""Every conf/model option: its YAML matches its builder; it classifies images, signals and (if it can) vectors."""
+
+import inspect
+
 import pytest
 import torch
+from omegaconf import OmegaConf
+from torch import nn
 
 from dlx.config.errors import ConfigError
-from dlx.model.cnn import cnn
-from dlx.model.mlp import mlp
-from dlx.model.resnet import resnet
+from dlx.config.paths import packaged_conf_dir
+from dlx.config.schema import INJECTED
+from dlx.config.validate import import_target
+
+MODELS = sorted(p.stem for p in (packaged_conf_dir() / "model").glob("*.yaml"))
+CONV = {"cnn", "resnet", "densenet"}
+IMAGE, SIGNAL, FLAT = (1, 8, 8), (2, 40), (16,)
 
 
-@pytest.mark.parametrize("builder", [mlp, cnn, resnet])
-def test_output_is_class_scores(builder):
-    net = builder((1, 8, 8), 10)
-    assert net(torch.randn(4, 1, 8, 8)).shape == (4, 10)
+def yaml_node(name: str) -> dict:
+    return OmegaConf.to_container(OmegaConf.load(packaged_conf_dir() / "model" / f"{name}.yaml"))
 
 
-def test_resnet_depth_adds_residual_blocks():
-    shallow, deep = resnet((1, 8, 8), 10, depth=1), resnet((1, 8, 8), 10, depth=3)
-    count = lambda net: sum(p.numel() for p in net.parameters())
-    blocks = lambda net: sum(type(m).__name__ == "BasicBlock" for m in net.modules())
-    assert blocks(shallow) == 3 and blocks(deep) == 9
-    assert count(deep) > count(shallow)
+def build(name: str, in_shape, num_classes: int = 10, **options) -> nn.Module:
+    """The model as `dlx train model=<name> model.<option>=...` builds it."""
+    node = yaml_node(name)
+    builder = import_target(node.pop("_target_"), "model._target_")
+    return builder(**{**node, **options}, in_shape=in_shape, num_classes=num_classes)
 
 
-def test_residual_block_adds_its_input():
-    from dlx.model.resnet import BasicBlock
-
-    block = BasicBlock(4, 4, stride=1, activation="relu").eval()
-    for p in block.conv2.parameters():  # zero the residual branch: the block must pass x through (then ReLU)
-        torch.nn.init.zeros_(p)
-    x = torch.randn(2, 4, 8, 8)
-    assert torch.allclose(block(x), torch.relu(x))
+def test_all_architectures_are_offered():
+    assert set(MODELS) >= {"mlp", "cnn", "resnet", "densenet", "lstm", "gru", "transformer"}
 
 
-def test_dropout_option_reaches_the_layers():
-    net = mlp((1, 8, 8), 10, dropout=0.3)
-    assert [m.p for m in net.modules() if isinstance(m, torch.nn.Dropout)] == [0.3, 0.3]
+@pytest.mark.parametrize("name", MODELS)
+def test_yaml_lists_every_option_with_the_builders_default(name):
+    node = yaml_node(name)
+    params = inspect.signature(import_target(node.pop("_target_"), "model._target_")).parameters
+    assert list(params)[:2] == ["in_shape", "num_classes"]
+    assert node == {k: p.default for k, p in params.items() if k not in INJECTED}
 
 
-@pytest.mark.parametrize("builder", [cnn, resnet])
-def test_image_models_refuse_flat_input(builder):
-    with pytest.raises(ConfigError, match=r"needs image input \(C, H, W\); the data gives shape \(4,\)"):
-        builder((4,), 3)
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("in_shape", [IMAGE, SIGNAL, FLAT], ids=["image", "signal", "flat"])
+def test_output_is_class_scores(name, in_shape):
+    if name in CONV and in_shape == FLAT:
+        with pytest.raises(
+            ConfigError,
+            match=rf"model={name} needs images \(C, H, W\) or 1-D signals \(C, L\); the data gives shape \(16,\)",
+        ):
+            build(name, in_shape)
+        return
+    net = build(name, in_shape, num_classes=3)
+    assert net(torch.randn(4, *in_shape)).shape == (4, 3)
 
 
-def test_cnn_refuses_images_too_small_for_its_pooling():
-    with pytest.raises(ConfigError, match="at least 16x16.*the data gives 8x8"):
-        cnn((1, 8, 8), 10, channels=[8, 16, 32, 64])
+@pytest.mark.parametrize("name", MODELS)
+def test_dropout_option_reaches_the_layers(name):
+    """reg=[dropout] sets model.dropout: every model must take it and use it."""
+    ps = {m.p for m in build(name, IMAGE, dropout=0.3).modules() if isinstance(m, nn.Dropout)}
+    assert ps == {0.3}
+
+
+CONV_NORMS = {"batch": (nn.BatchNorm1d, nn.BatchNorm2d), "layer": (nn.GroupNorm,), "none": ()}
+ALL_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
+
+
+@pytest.mark.parametrize("name", sorted(CONV))
+@pytest.mark.parametrize("norm", ["batch", "layer", "none"])
+@pytest.mark.parametrize("in_shape", [IMAGE, SIGNAL], ids=["image", "signal"])
+def test_norm_option_inserts_that_norm(name, norm, in_shape):
+    """reg=[batchnorm] sets model.norm to batch or none."""
+    kinds = {type(m) for m in build(name, in_shape, norm=norm).modules() if isinstance(m, ALL_NORMS)}
+    expected = {k for k in CONV_NORMS[norm] if norm != "batch" or k.__name__.endswith(f"{len(in_shape) - 1}d")}
+    assert kinds == expected
+    if norm == "layer":  # GroupNorm with one group: normalizes over (C, *spatial) like LayerNorm
+        assert {m.num_groups for m in build(name, in_shape, norm=norm).modules() if isinstance(m, nn.GroupNorm)} == {1}
+
+
+@pytest.mark.parametrize(("norm", "kind"), [("batch", nn.BatchNorm1d), ("layer", nn.LayerNorm), ("none", None)])
+def test_mlp_norm_option(norm, kind):
+    kinds = [type(m) for m in build("mlp", IMAGE, norm=norm, depth=3).modules() if isinstance(m, ALL_NORMS)]
+    assert kinds == ([kind] * 3 if kind else [])
+
+
+@pytest.mark.parametrize("name", sorted(CONV))
+def test_conv_models_use_1d_convs_on_signals(name):
+    convs = {type(m) for m in build(name, SIGNAL).modules() if isinstance(m, nn.Conv1d | nn.Conv2d)}
+    assert convs == {nn.Conv1d}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_activation_option(name):
+    if "activation" not in yaml_node(name):
+        pytest.skip("no activation option")
+    net = build(name, IMAGE, activation="tanh")
+    assert any(isinstance(m, nn.Tanh) for m in net.modules())
+    assert not any(isinstance(m, nn.ReLU | nn.GELU) for m in net.modules())

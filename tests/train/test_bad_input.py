@@ -7,17 +7,17 @@ import pytest
 from tests.conftest import SMOKE, run_dirs, run_dlx
 
 CASES = [
-    (["model=nope"], "model: unknown option 'nope'; valid options: cnn, mlp, resnet"),
-    (["reg=[l2,nope]"], "reg: unknown option 'nope'; valid options: dropout, early_stopping, l2, label_smoothing"),
+    (["model=nope"], "model: unknown option 'nope'; valid options: cnn, densenet, gru, lstm, mlp, resnet, transformer"),
+    (["reg=[l2,nope]"], "reg: unknown option 'nope'; valid options: batchnorm, bootstrapping, cutmix, dropout, early_"),
     (["seed=abc"], "seed: got 'abc', expected an integer"),
     (["optim.lr_rate=0.1"], "optim.lr_rate: unknown key; did you mean 'optim.lr'? Valid keys of optim: lr, beta1"),
-    (["modle.channels=[4]"], "modle: unknown key; did you mean 'model'?"),
-    (["+model.chanels=[8]"], "model.chanels: unknown key; did you mean 'channels'?"),
+    (["modle.width=4"], "modle: unknown key; did you mean 'model'?"),
+    (["+model.widht=8"], "model.widht: unknown key; did you mean 'width'?"),
     (["trainer.max_epochs=ten"], "trainer.max_epochs: got 'ten', expected an integer"),
     (["optim.lr=-0.1"], "optim.lr: got -0.1, expected a value with 0 < x"),
     (["model.dropout=1.5"], "model.dropout: got 1.5, expected a value with 0 <= x < 1"),
     (["trainer.max_epochs=0"], "trainer.max_epochs: got 0, expected a value with 1 <= x"),
-    (["model.channels=[8,16,32,64]"], "model=cnn as configured needs images of at least 16x16"),
+    (["model.depth=4"], "model=cnn as configured needs images of at least 16x16"),
     (["data.val_fraction=0.6", "data.test_fraction=0.5"], "data: val_fraction + test_fraction must be < 1, got 1.1"),
     (["trainer=gpu"] if not __import__("torch").cuda.is_available() else ["trainer=tpu"], "trainer: accelerator="),
 ]

@@ -11,14 +11,14 @@ def test_local_conf_adds_an_option_and_shadows_a_packaged_one(workdir: Path):
     models = workdir / "conf" / "model"
     models.mkdir(parents=True)
     (models / "wide_mlp.yaml").write_text(
-        "# wide.  dlx train model=wide_mlp\n_target_: dlx.model.mlp.mlp\nhidden: [300]\n"
+        "# wide.  dlx train model=wide_mlp\n_target_: dlx.model.mlp.mlp\nwidth: 300\n"
     )
-    (models / "cnn.yaml").write_text("# mine.  dlx train\n_target_: dlx.model.cnn.cnn\nchannels: [4]\n")
+    (models / "cnn.yaml").write_text("# mine.  dlx train\n_target_: dlx.model.cnn.cnn\nwidth: 4\n")
     assert run_dlx("train", "model=wide_mlp", *SMOKE, cwd=workdir).returncode == 0
     assert run_dlx("train", *SMOKE, cwd=workdir).returncode == 0
     configs = {r.parent.name: yaml.safe_load((r / "config.yaml").read_text()) for r in run_dirs(workdir / "runs")}
-    assert configs["wide_mlp-digits"]["model"]["hidden"] == [300]
-    assert configs["cnn-digits"]["model"]["channels"] == [4], "./conf is searched before dlx's own conf"
+    assert configs["wide_mlp-digits"]["model"]["width"] == 300
+    assert configs["cnn-digits"]["model"]["width"] == 4, "./conf is searched before dlx's own conf"
 
 
 def test_config_dir_flag_is_searched_first(workdir: Path, tmp_path: Path):
