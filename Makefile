@@ -36,6 +36,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/train_overhead.py $(ARGS)
 	$(PY) bench/default_run.py
+	$(PY) bench/aug_throughput.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

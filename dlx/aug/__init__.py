@@ -6,6 +6,16 @@ LightningModule applies them in training_step only, so evaluation is never augme
 
 from torch import nn
 
+from dlx.aug.crop import Crop, FlipCrop
+from dlx.aug.flip import Flip
+
 
 def compose(ops: list[nn.Module]) -> nn.Module | None:
-    return nn.Sequential(*ops) if ops else None
+    """The ops in order; a flip followed by a crop (the `standard` recipe) runs fused, with identical results."""
+    chain: list[nn.Module] = []
+    for op in ops:
+        if type(op) is Crop and chain and type(chain[-1]) is Flip:
+            chain[-1] = FlipCrop(chain[-1], op)
+        else:
+            chain.append(op)
+    return nn.Sequential(*chain) if chain else None

@@ -44,7 +44,7 @@ def validate_node(path: str, node: Mapping) -> None:
     params = sig.parameters
     takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
     try:
-        hints = typing.get_type_hints(builder, include_extras=True)
+        hints = typing.get_type_hints(builder.__init__ if inspect.isclass(builder) else builder, include_extras=True)
     except Exception:  # annotations of third-party builders may not resolve
         hints = {}
     for key, value in node.items():

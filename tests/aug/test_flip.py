@@ -1,21 +1,24 @@
+import pytest
 import torch
 
-from dlx.aug.flip import Flip
+from dlx.aug.flip import Flip, VFlip
 
 
-def test_flip_probability_extremes_and_shape():
+@pytest.mark.parametrize(("op", "dim"), [(Flip, -1), (VFlip, -2)])
+def test_flip_probability_extremes_and_shape(op, dim):
     x = torch.randn(16, 1, 8, 8)
-    assert torch.equal(Flip(p=0.0)(x), x)
-    out = Flip(p=1.0)(x)
+    assert torch.equal(op(p=0.0)(x), x)
+    out = op(p=1.0)(x)
     assert out.shape == x.shape and out.dtype == x.dtype
-    assert torch.equal(out, x.flip(-1))
+    assert torch.equal(out, x.flip(dim))
 
 
-def test_flip_draws_per_sample():
+@pytest.mark.parametrize(("op", "dim"), [(Flip, -1), (VFlip, -2)])
+def test_flip_draws_per_sample(op, dim):
     torch.manual_seed(0)
     x = torch.randn(64, 1, 8, 8)
-    out = Flip(p=0.5)(x)
-    flipped = [torch.equal(o, s.flip(-1)) for o, s in zip(out, x, strict=True)]
+    out = op(p=0.5)(x)
+    flipped = [torch.equal(o, s.flip(dim)) for o, s in zip(out, x, strict=True)]
     kept = [torch.equal(o, s) for o, s in zip(out, x, strict=True)]
     assert all(f or k for f, k in zip(flipped, kept, strict=True))
     assert 10 < sum(flipped) < 54

@@ -45,7 +45,9 @@ def test_class_weights_are_inverse_to_training_counts():
 
 
 def test_class_weights_reach_the_loss(tmp_path: Path):
-    exp = build(["imbalance=class_weights", *CUT, *FAST, "trainer.max_epochs=1", "trainer.limit_train_batches=1"], tmp_path)
+    exp = build(
+        ["imbalance=class_weights", *CUT, *FAST, "trainer.max_epochs=1", "trainer.limit_train_batches=1"], tmp_path
+    )
     exp.trainer.fit(exp.module, datamodule=exp.data)
     weights = exp.module.class_weights
     assert weights[MINORITY] > 5 * weights[0]  # 5% of the samples: about 20x the weight
