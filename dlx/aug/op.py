@@ -1,5 +1,6 @@
 """The base of every augmentation op: input check, per-sample choice with probability p, identity short cut."""
 
+from abc import ABC, abstractmethod
 from typing import Annotated
 
 import torch
@@ -13,7 +14,7 @@ Fraction = Annotated[float, Range(ge=0, le=1)]
 SHAPES = {4: "images (B, C, H, W)", 3: "signals (B, C, L)", None: "a batch of samples (B, C, ...)"}
 
 
-class BatchOp(nn.Module):
+class BatchOp(nn.Module, ABC):
     """Changes each sample of a batch with probability p, with that sample's own random parameters.
 
     Subclasses set `rank` and implement `augment(x, chosen)`, where chosen (B,) marks the samples
@@ -46,8 +47,9 @@ class BatchOp(nn.Module):
         """(B,) bool: which samples to change."""
         return torch.rand(x.shape[0], device=x.device) < self.p
 
+    @abstractmethod
     def augment(self, x: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """x with the chosen samples changed (each with its own random parameters)."""
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in vars(self).items() if not k.startswith("_") and k != "training")
