@@ -14,13 +14,11 @@ from dlx.config.schema import NonNegativeInt, Probability
 
 # hand-written: 3.0-6.0x kornia's RandomCrop(padding=4) images/s (bench/aug_throughput.py, 2 threads)
 class Crop(BatchOp):
+    strength = "padding"
+
     def __init__(self, p: Probability = 1.0, padding: NonNegativeInt = 4):
         super().__init__(p)
         self.padding = padding
-
-    @property
-    def identity(self) -> bool:
-        return self.padding == 0
 
     def offsets(self, x: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
         """(2, B): each sample's (dy, dx) in [-padding, padding]; 0 for unchosen samples."""

@@ -12,14 +12,11 @@ from dlx.config.schema import NonNegativeFloat, Probability
 # hand-written: 1.3x kornia's RandomGaussianNoise images/s (bench/aug_throughput.py, 2 threads)
 class Noise(BatchOp):
     rank = None
+    strength = "std"
 
     def __init__(self, p: Probability = 0.5, std: NonNegativeFloat = 0.1):
         super().__init__(p)
         self.std = std
-
-    @property
-    def identity(self) -> bool:
-        return self.std == 0
 
     def augment(self, x: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
         scale = per_sample(chosen.to(x.dtype) * self.std, x)  # 0 for unchosen samples

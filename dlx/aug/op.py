@@ -18,11 +18,12 @@ class BatchOp(nn.Module, ABC):
     """Changes each sample of a batch with probability p, with that sample's own random parameters.
 
     Subclasses set `rank` and implement `augment(x, chosen)`, where chosen (B,) marks the samples
-    to change; `identity` says the strength is 0. Randomness comes from torch's global RNG, so
-    seed_everything makes a run reproducible.
+    to change; `strength` names the option whose 0 makes the op the identity (or override
+    `identity`). Randomness comes from torch's global RNG, so seed_everything makes a run reproducible.
     """
 
     rank: int | None = 4
+    strength: str | None = None  # the attribute that is 0 when the op changes nothing
 
     def __init__(self, p: float):
         super().__init__()
@@ -30,7 +31,7 @@ class BatchOp(nn.Module, ABC):
 
     @property
     def identity(self) -> bool:
-        return False
+        return self.strength is not None and getattr(self, self.strength) == 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check(x)

@@ -14,13 +14,11 @@ from dlx.config.schema import NonNegativeFloat, Probability
 
 # hand-written: 1.7-1.9x kornia's RandomRotation images/s (bench/aug_throughput.py, 2 threads)
 class Rotate(BatchOp):
+    strength = "degrees"
+
     def __init__(self, p: Probability = 0.5, degrees: NonNegativeFloat = 15.0):
         super().__init__(p)
         self.degrees = degrees
-
-    @property
-    def identity(self) -> bool:
-        return self.degrees == 0
 
     def augment(self, x: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
         angles = uniform(-self.degrees, self.degrees, x)

@@ -15,6 +15,7 @@ class Shift(BatchOp):
     """Shift each signal by s ~ U{-max_shift..max_shift} steps along L: wrap around, or pad with zeros."""
 
     rank = 3
+    strength = "max_shift"
 
     def __init__(
         self,
@@ -24,10 +25,6 @@ class Shift(BatchOp):
     ):
         super().__init__(p)
         self.max_shift, self.padding_mode = max_shift, padding_mode
-
-    @property
-    def identity(self) -> bool:
-        return self.max_shift == 0
 
     def augment(self, x: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
         B, C, L = x.shape
@@ -43,14 +40,11 @@ class Scale(BatchOp):
     """Multiply each signal by a factor ~ U(1 - amount, 1 + amount); any shape."""
 
     rank = None
+    strength = "amount"
 
     def __init__(self, p: Probability = 0.5, amount: Fraction = 0.2):
         super().__init__(p)
         self.amount = amount
-
-    @property
-    def identity(self) -> bool:
-        return self.amount == 0
 
     def augment(self, x: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
         factor = uniform(1 - self.amount, 1 + self.amount, x).where(chosen, 1)  # 1 leaves unchosen samples as they were
