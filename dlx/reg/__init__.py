@@ -8,6 +8,9 @@ from typing import Any
 
 from dlx.config.errors import ConfigError
 
+# callbacks that swap averaged weights in for evaluation: two of them would fight over the model
+AVERAGING = {"EMAWeightAveraging", "StochasticWeightAveraging", "EpochWeightAveraging"}
+
 
 @dataclass
 class Regularizer:
@@ -39,9 +42,6 @@ def combine(regs: list[Regularizer]) -> Regularizer:
     if sum(type(c).__name__ in AVERAGING for c in total.callbacks) > 1:
         raise ConfigError("reg", "ema and swa both average the weights; keep one of them")
     return total
-
-
-AVERAGING = {"EMAWeightAveraging", "StochasticWeightAveraging", "EpochWeightAveraging"}
 
 
 def decayed_weights(net) -> list:

@@ -34,7 +34,7 @@ class CutMix:
             )
         if not applies(self.p):
             return x, target
-        lam, j = mixing_weight(self.alpha, x.device), partner(len(x), x.device)
+        lam, j = mixing_weight(self.alpha), partner(len(x), x.device)
         box = random_box(tuple(x.shape[2:]), 1 - lam)
         mixed = x.clone()
         mixed[(slice(None), slice(None), *box)] = x[j][(slice(None), slice(None), *box)]

@@ -4,7 +4,7 @@
 import torch
 
 
-def mixing_weight(alpha: float, device) -> float:
+def mixing_weight(alpha: float) -> float:
     """lam ~ Beta(alpha, alpha): one weight per batch, as in both papers."""
     return torch.distributions.Beta(alpha, alpha).sample().item() if alpha > 0 else 1.0
 

@@ -16,7 +16,7 @@ class Mixup:
         """x (B, ...); target (B, K) probabilities."""
         if not applies(self.p):
             return x, target
-        lam, j = mixing_weight(self.alpha, x.device), partner(len(x), x.device)
+        lam, j = mixing_weight(self.alpha), partner(len(x), x.device)
         return lam * x + (1 - lam) * x[j], lam * target + (1 - lam) * target[j]
 
 

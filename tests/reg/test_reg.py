@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dlx.reg import decayed_weights
 from tests.conftest import build
 
 FAST = ["trainer.limit_val_batches=1", "trainer.progress=false"]
@@ -20,8 +21,6 @@ def fit(overrides: list[str], tmp_path: Path):
 
 def weights(net: torch.nn.Module) -> torch.Tensor:
     """All linear/conv weights, flattened (biases and norm parameters excluded)."""
-    from dlx.reg import decayed_weights
-
     return torch.cat([w.detach().ravel() for w in decayed_weights(net)])
 
 
@@ -61,7 +60,7 @@ def test_decoupled_weight_decay_scales_weights_not_biases(tmp_path: Path):
     for p in net.parameters():
         p.grad = torch.zeros_like(p)  # no gradient: any change is the decay alone
     optimizer.step()
-    decayed = {id(w) for w in __import__("dlx.reg", fromlist=["x"]).decayed_weights(net)}
+    decayed = {id(w) for w in decayed_weights(net)}
     for name, p in net.named_parameters():
         factor = 1 - 0.1 * 0.5 if id(p) in decayed else 1.0
         assert torch.allclose(p, before[name] * factor), name
