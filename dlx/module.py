@@ -38,9 +38,6 @@ class Classifier(L.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
-    def transfer_batch_to_device(self, batch, device, dataloader_idx):
-        return batch  # in-memory batches are already on the device
-
     def on_fit_start(self):
         if self.imbalance is not None:
             y = self.trainer.datamodule.train_targets()

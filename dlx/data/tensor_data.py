@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterator
 import lightning.pytorch as L
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
-
-from dlx.config.errors import ConfigError
+from dlx.data.normalize import Normalizer
+from dlx.data.splits import stratified_split  # noqa: F401  (re-exported: its old home)
 
 
 class TensorBatches:
@@ -54,45 +53,54 @@ class TensorBatches:
                 yield self.x[i : i + self.batch_size], self.y[i : i + self.batch_size]
 
 
-def stratified_split(y: np.ndarray, val_fraction: float, test_fraction: float, seed: int):
-    """Indices (train, val, test), each stratified by class, reproducible from seed."""
-    idx = np.arange(len(y))
-    if val_fraction + test_fraction >= 1:
-        raise ConfigError("data", f"val_fraction + test_fraction must be < 1, got {val_fraction + test_fraction}")
-    rest, test = train_test_split(idx, test_size=test_fraction, stratify=y, random_state=seed)
-    val_share = val_fraction / (1 - test_fraction)
-    train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
-    return np.sort(train), np.sort(val), np.sort(test)
-
-
 class InMemoryDataModule(L.LightningDataModule):
-    """Holds standardized train/val/test tensors; moves them to the training device in setup()."""
+    """Normalized train/val/test tensors, moved to the training device in setup(); batches by indexing.
+
+    Its state_dict (saved in every checkpoint) holds the normalization statistics, the class
+    names and the input encoding, so evaluation and prediction reuse them.
+    """
 
     def __init__(
         self,
-        x: np.ndarray,
-        y: np.ndarray,
+        splits: dict[str, tuple[np.ndarray, np.ndarray]],
         *,
         name: str,
         class_names: list[str],
+        normalizer: Normalizer,
         batch_size: int,
         eval_batch_size: int,
-        val_fraction: float,
-        test_fraction: float,
         seed: int = 0,
+        info: dict | None = None,
+        encoding: dict | None = None,
+        feature_names: list[str] | None = None,
     ):
         super().__init__()
         self.imbalance = None
-        self.name, self.class_names = name, list(class_names)
+        self.name, self.class_names, self.normalizer = name, list(class_names), normalizer
         self.batch_size, self.eval_batch_size, self.seed = batch_size, eval_batch_size, seed
-        tr, va, te = stratified_split(y, val_fraction, test_fraction, seed)
-        x = torch.as_tensor(x, dtype=torch.float32)
-        y = torch.as_tensor(y, dtype=torch.long)
-        # statistics from the training split only: val/test must not leak into normalization
-        self.mean = x[tr].mean().item()
-        self.std = max(x[tr].std().item(), 1e-8)
-        norm = (x - self.mean) / self.std
-        self.splits = {"train": (norm[tr], y[tr]), "val": (norm[va], y[va]), "test": (norm[te], y[te])}
+        self.info, self.encoding, self.feature_names = info or {}, encoding or {}, feature_names
+        self.splits = {
+            s: (normalizer(torch.as_tensor(x, dtype=torch.float32)), torch.as_tensor(y, dtype=torch.long))
+            for s, (x, y) in splits.items()
+        }
+
+    def state_dict(self) -> dict:
+        return {
+            "normalization": self.normalizer.state_dict(),
+            "class_names": self.class_names,
+            "encoding": self.encoding,
+            "feature_names": self.feature_names,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Use a checkpoint's statistics: undo ours and apply its (no-op when they are the same)."""
+        saved = Normalizer.from_state(state["normalization"])
+        if not saved.same_as(self.normalizer):
+            self.splits = {s: (saved(self.normalizer.undo(x)), y) for s, (x, y) in self.splits.items()}
+            self.normalizer = saved
+
+    def transfer_batch_to_device(self, batch, device, dataloader_idx):
+        return batch  # batches are slices of tensors that setup() already put on the device
 
     @property
     def in_shape(self) -> tuple[int, ...]:
@@ -133,6 +141,10 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> TensorBatches:
         return TensorBatches(*self.splits["test"], self.eval_batch_size, shuffle=False)
+
+    def eval_batches(self, split: str) -> TensorBatches:
+        """Normalized (x, y) batches of a split, on the device, in order."""
+        return TensorBatches(*self.splits[split], self.eval_batch_size, shuffle=False)
 
     def sample_batch(self, n: int = 2) -> torch.Tensor:
         return self.splits["train"][0][:n]

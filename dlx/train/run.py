@@ -19,7 +19,6 @@ def quiet_lightning() -> None:
         ".*LeafSpec.*",
         ".*does not have many workers.*",
         ".*smaller than the logging interval.*",
-        ".*overridden `transfer_batch_to_device`.*",
     ):
         warnings.filterwarnings("ignore", message=pattern)
 
