@@ -8,6 +8,7 @@ import sys
 
 COMMANDS = {
     "train": "compose an experiment from config groups and train it (Hydra overrides; -m for a sweep)",
+    "data": "inspect a data set: dlx data check data=X [--strict] (counts, NaN, duplicates, leakage)",
     "list": "list every config group and option with its description (dlx list model: one group)",
 }
 
@@ -31,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         from dlx.train.command import main as train
 
         return train(argv[1:])
+    if argv and argv[0] == "data":
+        from dlx.data.check import main as data_command
+
+        return data_command(argv[1:])
     if argv and argv[0] == "list":
         from dlx.catalogue import main as list_options
 

@@ -12,6 +12,7 @@ from typing import Any
 from dlx.config.builder import build, options
 from dlx.config.errors import ConfigError
 from dlx.config.validate import validate_config
+from dlx.run_dir import write_json
 
 
 @dataclass
@@ -60,10 +61,22 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
 
     run_dir = open_run_dir()
+    write_json(run_dir / "data.json", data_record(data))
     for callback in trainer.callbacks:
         if hasattr(callback, "use_run_dir"):
             callback.use_run_dir(run_dir)
     return Experiment(data, module, trainer, run_dir)
+
+
+def data_record(data) -> dict:
+    """RUN/data.json: the splits, class counts, what cleaning removed and the normalization statistics."""
+    norm = data.normalizer.state_dict()
+    return {
+        **data.info,
+        "class_names": data.class_names,
+        "in_shape": list(data.in_shape),
+        "normalization": {"method": norm["method"], "shift": norm["shift"].tolist(), "scale": norm["scale"].tolist()},
+    }
 
 
 def build_model(node: Mapping, reg_kwargs: Mapping, data, choices: Mapping[str, str]):
@@ -91,7 +104,8 @@ def build_model(node: Mapping, reg_kwargs: Mapping, data, choices: Mapping[str, 
     except RuntimeError as e:
         raise ConfigError(
             "model",
-            f"model={model} cannot take data={data_name} input of shape {tuple(x.shape[1:])}: {str(e).splitlines()[0]}",
+            f"model={model} cannot take data={data_name} input of shape {tuple(x.shape[1:])}: {str(e).splitlines()[0]}"
+            + ("; tables (one feature vector per sample) train with model=mlp" if x.dim() == 2 else ""),
         ) from None
     if tuple(out.shape) != (2, data.num_classes):
         raise ConfigError(

@@ -57,6 +57,8 @@ def validate_node(path: str, node: Mapping) -> None:
             if takes_kwargs:
                 continue
             raise ConfigError(full, f"unknown key{unknown_key_hint(key, [p for p in params if p not in INJECTED])}")
+        if value == "???":  # OmegaConf's mandatory marker, left unset
+            raise ConfigError(full, f"is required: set it on the command line ({full}=...)")
         if key in hints and not (isinstance(value, Mapping) and "_target_" in value):
             check_value(full, value, hints[key])
     for name, p in params.items():

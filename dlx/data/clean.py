@@ -1,9 +1,9 @@
 """data.clean: non-finite values, exact duplicates and cross-split leakage, each removal counted.
 
-    none    keep everything (non-finite values are then an error: nothing can train on them)
-    drop    drop samples with NaN/inf, duplicates within a split, and val/test samples equal to a
-            training sample (leakage), and val samples equal to a test sample
-    impute  like drop, but fill NaN/inf with the training split's median of that feature
+none    keep everything (non-finite values are then an error: nothing can train on them)
+drop    drop samples with NaN/inf, duplicates within a split, and val/test samples equal to a
+        training sample (leakage), and val samples equal to a test sample
+impute  like drop, but fill NaN/inf with the training split's median of that feature
 """
 
 import hashlib
@@ -16,14 +16,19 @@ from dlx.data.source import problem
 Clean = Literal["none", "drop", "impute"]
 
 
+def flat_rows(x: np.ndarray) -> np.ndarray:
+    """(N, *shape) -> (N, prod(shape)), also for N = 0."""
+    return x.reshape(len(x), int(np.prod(x.shape[1:], dtype=np.int64)))
+
+
 def row_digests(x: np.ndarray) -> list[bytes]:
     """One 16-byte digest per sample: exact equality of samples without holding their bytes."""
-    flat = np.ascontiguousarray(x.reshape(len(x), -1))
+    flat = np.ascontiguousarray(flat_rows(x))
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in flat]
 
 
 def nonfinite_rows(x: np.ndarray) -> np.ndarray:
-    return ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+    return ~np.isfinite(flat_rows(x)).all(axis=1)
 
 
 def clean(x: np.ndarray, y: np.ndarray, splits: dict, mode: str, name: str, feature_names=None):
@@ -55,7 +60,7 @@ def clean(x: np.ndarray, y: np.ndarray, splits: dict, mode: str, name: str, feat
 
 def impute(x: np.ndarray, splits: dict) -> tuple[np.ndarray, dict, list[float]]:
     """NaN/inf -> the training split's median of that feature (0 if the feature has no finite training value)."""
-    flat = x.reshape(len(x), -1).astype(np.float32, copy=True)
+    flat = flat_rows(x).astype(np.float32, copy=True)
     train = flat[splits["train"]]
     finite = np.where(np.isfinite(train), train, np.nan)
     with np.errstate(all="ignore"):
@@ -82,21 +87,19 @@ def drop_duplicates(x: np.ndarray, y: np.ndarray, splits: dict) -> tuple[dict, d
 
 
 def drop_leaked(x: np.ndarray, splits: dict) -> tuple[dict, dict]:
-    """Evaluation samples whose features equal a training sample's (whatever the label) are leakage."""
+    """Evaluation samples whose features equal a sample they are evaluated against (whatever the label).
+
+    Test is compared with train and val together, so its size does not depend on the fold; val with train.
+    """
     digests = row_digests(x)
     train = {digests[i] for i in splits["train"]}
-    test = {digests[i] for i in splits["test"]}
-    out = dict(splits)
-    keep_test = np.array([digests[i] not in train for i in splits["test"]], dtype=bool)
+    seen = train | {digests[i] for i in splits["val"]}
     keep_val = np.array([digests[i] not in train for i in splits["val"]], dtype=bool)
-    out["test"] = splits["test"][keep_test]
-    val = splits["val"][keep_val]
-    keep_val_vs_test = np.array([digests[i] not in test for i in val], dtype=bool)
-    out["val"] = val[keep_val_vs_test]
+    keep_test = np.array([digests[i] not in seen for i in splits["test"]], dtype=bool)
+    out = {**splits, "val": splits["val"][keep_val], "test": splits["test"][keep_test]}
     removed = {
-        "test_equal_to_train": {"test": int((~keep_test).sum())},
         "val_equal_to_train": {"val": int((~keep_val).sum())},
-        "val_equal_to_test": {"val": int((~keep_val_vs_test).sum())},
+        "test_equal_to_train_or_val": {"test": int((~keep_test).sum())},
     }
     return out, removed
 
@@ -106,9 +109,8 @@ def describe(report: dict) -> list[str]:
     why = {
         "nonfinite": "with NaN or inf",
         "duplicate": "duplicate",
-        "test_equal_to_train": "equal to a training sample (leakage)",
         "val_equal_to_train": "equal to a training sample (leakage)",
-        "val_equal_to_test": "equal to a test sample",
+        "test_equal_to_train_or_val": "equal to a training or val sample (leakage)",
     }
     lines = []
     for reason, per_split in report.get("removed", {}).items():

@@ -38,7 +38,8 @@ def subsample(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> np.
     try:
         kept, _ = train_test_split(idx, train_size=fraction, stratify=y[idx], random_state=seed)
     except ValueError as e:
-        raise ConfigError("data.subset", f"a {fraction:.3g} share of {len(idx)} samples cannot keep every class: {e}")
+        message = f"a {fraction:.3g} share of {len(idx)} samples cannot keep every class: {e}"
+        raise ConfigError("data.subset", message) from None
     return np.sort(kept)
 
 
@@ -103,9 +104,10 @@ def fold_split(y, pool, fixed, test_fraction, folds, fold, seed) -> dict[str, np
         test = fixed["test"]
     else:
         pool, test = cut(pool, y, test_fraction, seed, "test_fraction")
-    smallest = int(np.bincount(y[pool]).min(initial=0)) if len(pool) else 0
+    smallest = int(np.bincount(y[pool], minlength=int(y.max()) + 1).min()) if len(pool) else 0
     if smallest < folds:
-        raise ConfigError("data.folds", f"folds={folds} needs at least {folds} samples of every class; one has {smallest}")
+        message = f"folds={folds} needs at least {folds} samples of every class; one has {smallest}"
+        raise ConfigError("data.folds", message)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     train, val = list(splitter.split(pool, y[pool]))[fold]
     return {"train": np.sort(pool[train]), "val": np.sort(pool[val]), "test": np.sort(test)}

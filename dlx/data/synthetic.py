@@ -1,6 +1,6 @@
 """A generated table (scikit-learn's make_classification): size, classes, imbalance and label noise on demand.
 
-    dlx train data=synthetic data.classes=4 data.imbalance=10 data.label_noise=0.1 model=mlp
+dlx train data=synthetic data.classes=4 data.imbalance=10 data.label_noise=0.1 model=mlp
 """
 
 import numpy as np

@@ -1,6 +1,6 @@
 """scikit-learn's bundled tables: iris (150 x 4, 3 classes), wine (178 x 13, 3), breast_cancer (569 x 30, 2).
 
-    dlx train data=iris model=mlp
+dlx train data=iris model=mlp
 """
 
 from dlx.data.prepare import data_option

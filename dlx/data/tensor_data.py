@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import lightning.pytorch as L
 import numpy as np
 import torch
+
 from dlx.data.normalize import Normalizer
 from dlx.data.splits import stratified_split  # noqa: F401  (re-exported: its old home)
 

@@ -55,6 +55,7 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         return run_dir
 
     exp = build_experiment(OmegaConf.to_container(cfg, resolve=True), choices, open_run_dir)
+    print_data_cleaning(exp.data.info.get("clean", {}))
     try:
         report = fit_and_test(exp)
         report["wall_seconds"] = time.perf_counter() - started
@@ -100,6 +101,15 @@ def fit_and_test(exp) -> dict:
         "class_names": data.class_names,
         **provenance(module.device),
     }
+
+
+def print_data_cleaning(report: dict) -> None:
+    from rich.console import Console
+
+    from dlx.data.clean import describe
+
+    for line in describe(report):
+        Console(stderr=True).print(f"data: {line}", markup=False)
 
 
 def print_summary(report: dict) -> None:

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from dlx.run_dir import read_status, write_atomic
 
 METRICS = ["test_acc", "f1_macro", "best_val_acc", "test_loss", "wall_seconds"]
+REPEATS = ("data.fold", "seed")  # overrides that repeat one setting: jobs differing only in these are averaged
 FAILED_JOBS: list[str] = []  # read by the command to set the exit code
 
 
@@ -58,10 +59,56 @@ def print_table(rows: list[dict], sweep_dir: Path) -> None:
     Console().print(table)
 
 
+def setting(overrides: str) -> str:
+    """The overrides without the repeat keys: 'model=mlp data.fold=3' -> 'model=mlp'."""
+    return " ".join(o for o in overrides.split() if o.split("=", 1)[0].lstrip("+~") not in REPEATS)
+
+
+def mean_std_rows(rows: list[dict]) -> list[dict]:
+    """Per setting with two or more completed jobs (k folds, several seeds): mean and std of each metric."""
+    import statistics
+
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["status"] == "completed":
+            groups.setdefault(setting(r["overrides"]), []).append(r)
+    out = []
+    for name, members in groups.items():
+        if len(members) < 2:
+            continue
+        row = {"setting": name or "(defaults)", "jobs": len(members)}
+        for m in METRICS:
+            values = [float(r[m]) for r in members]
+            row[f"{m}_mean"], row[f"{m}_std"] = statistics.fmean(values), statistics.stdev(values)
+        out.append(row)
+    return out
+
+
+def write_and_print_mean_std(rows: list[dict], sweep_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if not rows:
+        return
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(sweep_dir / "summary_mean_std.csv", out.getvalue())
+    table = Table(title="mean ± std over folds / seeds")
+    for col in ("setting", "jobs", "test acc", "macro F1", "best val acc"):
+        table.add_column(col)
+    for r in rows:
+        cells = [f"{r[f'{m}_mean']:.4f} ± {r[f'{m}_std']:.4f}" for m in ("test_acc", "f1_macro", "best_val_acc")]
+        table.add_row(r["setting"], str(r["jobs"]), *cells)
+    Console().print(table)
+
+
 class MultirunSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = job_rows(sweep_dir)
         write_atomic(sweep_dir / "summary.csv", to_csv(rows))
         print_table(rows, sweep_dir)
+        write_and_print_mean_std(mean_std_rows(rows), sweep_dir)
         FAILED_JOBS.extend(r["job"] for r in rows if r["status"] != "completed")

@@ -1,7 +1,11 @@
 """`dlx train -m`: a grid of jobs under one sweep directory, summarized at the end."""
 
 import csv
+import json
+import statistics
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import SMOKE, run_dlx
 
@@ -53,3 +57,23 @@ def test_two_sweeps_in_the_same_second_do_not_share_a_directory(workdir: Path):
     sweeps = list((workdir / "runs" / "multirun").iterdir())
     assert len(sweeps) == 2
     assert all(sorted(p.name for p in s.iterdir() if p.is_dir()) == ["0", "1"] for s in sweeps)
+
+
+def test_a_multirun_over_folds_reports_mean_and_std(workdir: Path):
+    out = run_dlx(
+        "train", "-m", "data=iris", "model=mlp", "data.folds=3", "data.fold=0,1,2", "trainer.max_epochs=3",
+        "trainer.progress=false", cwd=workdir,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    sweep = sweep_dir(workdir)
+    reports = [json.loads((sweep / str(j) / "report.json").read_text()) for j in range(3)]
+    sizes = [json.loads((sweep / str(j) / "data.json").read_text())["sizes"] for j in range(3)]
+    assert len({s["test"] for s in sizes}) == 1 and sum(s["val"] for s in sizes) == sizes[0]["train"] + sizes[0]["val"]
+    with open(sweep / "summary_mean_std.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    accs = [r["test_acc"] for r in reports]
+    assert row["setting"].startswith("data=iris model=mlp data.folds=3 ") and "fold=" not in row["setting"]
+    assert row["jobs"] == "3"
+    assert float(row["test_acc_mean"]) == pytest.approx(statistics.fmean(accs))
+    assert float(row["test_acc_std"]) == pytest.approx(statistics.stdev(accs))
+    assert "mean ± std over folds / seeds" in out.stdout
