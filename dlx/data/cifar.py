@@ -10,7 +10,7 @@ array constructors, so a crafted file cannot run code.
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -45,11 +45,17 @@ CIFAR10 = CifarSet(
 CIFAR100 = CifarSet("CIFAR-100", CIFAR100_MD5, "cifar-100-python", train=["train"], test="test", meta="meta")
 
 
+class Labels(NamedTuple):
+    key: bytes  # in each batch
+    names_key: bytes  # in the meta file
+    count: int
+
+
 @data_option
 def cifar10(root: str = "data", download: bool = False, mirror: str | None = None) -> Source:
     """root: the folder holding cifar10/; download: fetch and unpack the archive when files are missing
     (checksum-verified); mirror: a base URL serving cifar-10-python.tar.gz instead of the canonical one."""
-    return load_cifar(CIFAR10, "cifar10", Path(root), download, mirror, b"labels", b"label_names", 10)
+    return load_cifar(CIFAR10, "cifar10", Path(root), download, mirror, Labels(b"labels", b"label_names", 10))
 
 
 @data_option
@@ -57,14 +63,11 @@ def cifar100(
     root: str = "data", download: bool = False, mirror: str | None = None, labels: Literal["fine", "coarse"] = "fine"
 ) -> Source:
     """labels: fine (100 classes) or coarse (the 20 superclasses); root, download and mirror as for cifar10."""
-    classes = 100 if labels == "fine" else 20
-    key, names = f"{labels}_labels".encode(), f"{labels}_label_names".encode()
-    return load_cifar(CIFAR100, "cifar100", Path(root), download, mirror, key, names, classes)
+    chosen = Labels(f"{labels}_labels".encode(), f"{labels}_label_names".encode(), 100 if labels == "fine" else 20)
+    return load_cifar(CIFAR100, "cifar100", Path(root), download, mirror, chosen)
 
 
-def load_cifar(
-    spec: CifarSet, name: str, root: Path, download: bool, mirror: str | None, key: bytes, names_key: bytes, k: int
-) -> Source:
+def load_cifar(spec: CifarSet, name: str, root: Path, download: bool, mirror: str | None, labels: Labels) -> Source:
     (archive,) = spec.md5
     folder = root / name / spec.folder
     missing = [f for f in [*spec.train, spec.test, spec.meta] if not (folder / f).is_file()]
@@ -79,44 +82,46 @@ def load_cifar(
             f"missing {', '.join(missing)}: unpack {archive} (from {url_for(mirror or BASE_URL, archive)}) in "
             f"{(root / name).absolute()}/, or set data.download=true to fetch it",
         )
-    class_names = read_class_names(folder / spec.meta, names_key, k) if spec.meta not in missing else None
-    train = [read_batch(folder / f, key, k) for f in spec.train if f not in missing]
-    test = read_batch(folder / spec.test, key, k) if spec.test not in missing else None
+    class_names = read_class_names(folder / spec.meta, labels) if spec.meta not in missing else None
+    train = [read_batch(folder / f, labels) for f in spec.train if f not in missing]
+    test = read_batch(folder / spec.test, labels) if spec.test not in missing else None
     parts = [p for p in [*train, test] if p is not None] or [(np.zeros((0, PIXELS), np.uint8), np.zeros(0, int))]
     x = np.concatenate([p[0] for p in parts]).reshape(-1, 3, 32, 32).astype(np.float32)  # (N, 3072) -> (N, 3, 32, 32)
     x /= 255.0
     y = np.concatenate([p[1] for p in parts])
     fixed = {"test": np.arange(len(y) - len(test[1]), len(y))} if test is not None else {}
-    return Source(x, y, class_names=class_names or [str(c) for c in range(k)], name=name, fixed=fixed)
+    return Source(x, y, class_names=class_names or [str(c) for c in range(labels.count)], name=name, fixed=fixed)
 
 
-def read_class_names(path: Path, names_key: bytes, k: int) -> list[str] | None:
+def read_class_names(path: Path, labels: Labels) -> list[str] | None:
     meta = unpickle(path)
     if meta is None:
         return None
-    names = meta.get(names_key)
-    if not isinstance(names, list) or len(names) != k:
-        problem(str(path), f"{names_key!r} should be a list of {k} class names, found {describe(names)}")
+    names = meta.get(labels.names_key)
+    if not isinstance(names, list) or len(names) != labels.count:
+        expected = f"a list of {labels.count} class names"
+        problem(str(path), f"{labels.names_key!r} should be {expected}, found {describe(names)}")
         return None
     return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
 
 
-def read_batch(path: Path, key: bytes, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+def read_batch(path: Path, labels: Labels) -> tuple[np.ndarray, np.ndarray] | None:
     """(pixels uint8 (N, 3072), labels int64 (N,)); the readable part, or None, after a problem."""
     batch = unpickle(path)
     if batch is None:
         return None
-    data, labels = batch.get(b"data"), batch.get(key)
-    if data is None or labels is None:
+    key, k = labels.key, labels.count
+    data, stored = batch.get(b"data"), batch.get(key)
+    if data is None or stored is None:
         absent = b"data" if data is None else key
         problem(str(path), f"has no {absent!r} entry; its keys are {sorted(batch, key=repr)}")
         return None
-    x, y = np.asarray(data), np.asarray(labels)
+    x, y = np.asarray(data), np.asarray(stored)  # arrays, or the lists the Python 2 files hold
     if x.ndim != 2 or x.shape[1] != PIXELS or x.dtype.kind not in "iu" or (x.size and (x.min() < 0 or x.max() > 255)):
         problem(str(path), f"b'data' is {describe(data)}, expected (N, {PIXELS}) bytes 0..255 (3 planes of 32x32)")
         return None
     if y.ndim != 1 or y.dtype.kind not in "iu":
-        problem(str(path), f"{key!r} is {describe(labels)}, expected a list of N class indices")
+        problem(str(path), f"{key!r} is {describe(stored)}, expected a list of N class indices")
         return None
     if len(x) != len(y):
         problem(str(path), f"{len(y)} labels for {len(x)} images: {key!r} and b'data' must be the same length")

@@ -136,10 +136,6 @@ def decode(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
     return (pixels / 255.0).reshape(h, w, -1).transpose(2, 0, 1)  # (H, W[, C]) -> (C, H, W)
 
 
-def load_image(path: str, shape: tuple[int, int, int]) -> np.ndarray:
-    return decode(Path(path).read_bytes(), shape)
-
-
 def try_load(path: str, shape: tuple[int, int, int]) -> tuple[bytes | None, np.ndarray | None, str | None]:
     """(file bytes, image, None), or (bytes or None, None, what is wrong with the file)."""
     from PIL import UnidentifiedImageError
@@ -166,12 +162,14 @@ def decode_all(files: list[str], shape: tuple[int, int, int], workers: int) -> t
     x = np.zeros((len(files), *shape), dtype=np.float32)
     ok = np.ones(len(files), dtype=bool)
 
-    # Pillow releases the GIL while decoding and resizing, so threads decode in parallel
-    with ThreadPoolExecutor(max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max(1, workers))  # Pillow releases the GIL while decoding and resizing
+    try:
         for i, (_, image, reason) in enumerate(pool.map(lambda f: try_load(f, shape), files)):
             if image is None:
                 ok[i] = False
                 unreadable(files[i], reason)
             else:
                 x[i] = image
+    finally:
+        pool.shutdown(cancel_futures=True)  # an error stops at the first bad file, not after decoding the rest
     return x, ok

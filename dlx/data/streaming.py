@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from dlx.config.errors import ConfigError
 from dlx.data.clean import clean
-from dlx.data.image_folder import load_image, try_load, unreadable
+from dlx.data.image_folder import try_load, unreadable
 from dlx.data.normalize import Normalizer
 from dlx.data.prepare import data_info
 from dlx.data.splits import check_every_class_present, split_indices
@@ -107,8 +107,8 @@ class StreamedImages:
         digests, stats, bad = np.zeros((n, 16), np.uint8), np.zeros((n, 4, c)), np.zeros(n, bool)
         scanned = ScanFiles([self.files[i] for i in used], self.shape)
         loader = DataLoader(scanned, batch_size=64, num_workers=self.workers, collate_fn=list)
-        found = [row for batch in loader for row in batch]
-        for i, (digest, stat, reason) in zip(used, found, strict=True):
+        rows = (row for batch in loader for row in batch)  # lazily: an error stops at the first bad file
+        for i, (digest, stat, reason) in zip(used, rows, strict=True):
             if reason is not None:
                 bad[i] = True
                 unreadable(self.files[i], reason)
@@ -154,7 +154,10 @@ class ImageFiles(Dataset):
         return len(self.files)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.from_numpy(load_image(self.files[i], self.shape)), self.y[i]
+        _, image, reason = try_load(self.files[i], self.shape)
+        if image is None:  # it decoded when the data was prepared: changed on disk since
+            raise RuntimeError(f"{self.files[i]}: is not a readable image any more ({reason})")
+        return torch.from_numpy(image), self.y[i]
 
 
 class EpochSampler(Sampler[int]):
@@ -276,5 +279,5 @@ class StreamingDataModule(L.LightningDataModule):
             yield self.normalizer(x.to(self.device)), y.to(self.device)
 
     def sample_batch(self, n: int = 2) -> torch.Tensor:
-        files = self.files["train"][:n]
-        return self.normalizer(torch.stack([torch.from_numpy(load_image(f, self.shape)) for f in files]))
+        train = self.datasets["train"]
+        return self.normalizer(torch.stack([train[i][0] for i in range(min(n, len(train)))]))

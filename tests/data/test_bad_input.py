@@ -1,0 +1,25 @@
+"""Bad data through the real CLI: one line naming the key, file or column, exit code 2, no run directory."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_dlx, run_dirs
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["data=digits", "data.test_fraction=0.001"], "data.test_fraction: 0.001 of 1797 samples cannot be stratified"),
+        (["data=iris", "model=mlp", "data.subset=9"], "data.test_fraction: 0.15 of 9 samples cannot be stratified"),
+        (["data=mnist", "data.root=nowhere"], "nowhere/mnist"),
+        (["data=csv", "model=mlp"], "data.path: is required"),
+        (["data=iris", "model=mlp", "data.folds=3", "data.fold=5"], "data.fold: fold=5 is not one of 0..2"),
+    ],
+)
+def test_bad_data_is_one_line_exit_2_and_leaves_no_run(args, expected, workdir: Path):
+    result = run_dlx("train", *args, "trainer=smoke", cwd=workdir)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dlx train: config error: ") and expected in lines[0], lines
+    assert run_dirs(workdir / "runs") == []
