@@ -94,7 +94,7 @@ def fit_and_test(exp) -> dict:
         "best_epoch": best_ckpt["epoch"],
         "epochs_run": trainer.current_epoch,
         "train_seconds": train_seconds,
-        "inference_ms_per_sample": inference_ms_per_sample(module.net, data.test_dataloader()),
+        "inference_ms_per_sample": inference_ms_per_sample(module.net, data.eval_batches("test")),
         "eval_batch_size": data.eval_batch_size,
         "param_count": sum(p.numel() for p in module.net.parameters()),
         "checkpoint_bytes": best.stat().st_size,

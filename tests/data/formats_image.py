@@ -15,9 +15,8 @@ def draw(colour: tuple[int, int, int], size: tuple[int, int], seed: int) -> Imag
     h, w = size
     pixels = np.clip(np.array(colour) + rng.normal(0, 12, (h, w, 3)), 0, 255)
     top, left = rng.integers(0, h // 2 + 1), rng.integers(0, w // 2 + 1)
-    pixels[top : top + h // 2, left : left + w // 2] = np.minimum(
-        pixels[top : top + h // 2, left : left + w // 2] + 30, 255
-    )
+    square = (slice(top, top + h // 2), slice(left, left + w // 2))
+    pixels[square] = np.minimum(pixels[square] + 30, 255)
     return Image.fromarray(pixels.astype(np.uint8), "RGB")
 
 

@@ -78,6 +78,7 @@ def with_one_bad_file(root: Path, name: str) -> Path:
     ("case", "message"),
     [
         ("missing root", r"nowhere: data.root is not a folder"),
+        ("no class folders", r"images: data.root has no class folders; expected root/CLASS/\*\{.jpeg,.jpg,.png\}"),
         ("empty class folder", r"bat: class folder holds no images \(.jpeg, .jpg, .png\)"),
         ("truncated.png", r"cat/truncated.png: is not a readable image \(the file is cut short\)"),
         ("garbage.jpg", r"cat/garbage.jpg: is not a readable image \(not an image format Pillow recognizes\)"),
@@ -86,6 +87,10 @@ def with_one_bad_file(root: Path, name: str) -> Path:
 def test_bad_input_is_an_error_naming_the_path(case, message, tmp_path: Path):
     if case == "missing root":
         root = tmp_path / "nowhere"
+    elif case == "no class folders":
+        write_image_folder(tmp_path)
+        (root := tmp_path / "images").mkdir()
+        shutil.copy(tmp_path / "cat" / "000.png", root)  # images, but not in class folders
     elif case == "empty class folder":
         write_image_folder(root := tmp_path / "images")
         (root / "bat").mkdir()
