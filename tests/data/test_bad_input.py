@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_dlx, run_dirs
+from tests.conftest import run_dirs, run_dlx
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ CASES = [
     (["model.dropout=1.5"], "model.dropout: got 1.5, expected a value with 0 <= x < 1"),
     (["trainer.max_epochs=0"], "trainer.max_epochs: got 0, expected a value with 1 <= x"),
     (["model.depth=4"], "model=cnn as configured needs images of at least 16x16"),
-    (["data.val_fraction=0.6", "data.test_fraction=0.5"], "data.val_fraction: val_fraction + test_fraction must be < 1, got 1.1"),
+    (["data.val_fraction=0.6", "data.test_fraction=0.5"], "val_fraction + test_fraction must be < 1, got 1.1"),
     (["trainer=gpu"] if not __import__("torch").cuda.is_available() else ["trainer=tpu"], "trainer: accelerator="),
 ]
 
