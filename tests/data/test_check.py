@@ -87,3 +87,24 @@ def test_cli_bad_config_is_one_line_and_exit_2(workdir: Path):
         + result.stderr.split(": ")[-1].strip()
     ]
     assert not (workdir / "data_check.json").exists()
+
+
+def test_check_lists_unreadable_images_with_their_paths_and_still_counts_the_rest(tmp_path: Path):
+    from tests.data.formats_image import write_image_folder
+
+    bad = write_image_folder(tmp_path / "images", per_class=6, corrupt=True)
+    node = {"_target_": "dlx.data.image_folder.image_folder", "root": str(tmp_path / "images"), "size": [8, 8]}
+    f = check_data({**node, **PIPELINE}, seed=0, name="image_folder")
+    assert sorted(p["where"] for p in f["unreadable"]) == sorted(str(p) for p in bad)
+    assert f["samples"] == 3 * 6 and f["sample_shape"] == [3, 8, 8]
+    assert all(str(p) in " ".join(f["problems"]) for p in bad)
+
+
+def test_check_on_a_csv_lists_its_bad_rows(tmp_path: Path):
+    path = tmp_path / "t.csv"
+    path.write_text("x,colour,label\n1,red,a\n2,blue,b\nabc,red,a\n4,red\n" + "5,blue,b\n6,red,a\n" * 4)
+    node = {"_target_": "dlx.data.csv_file.csv", "path": str(path), "target": "label", **PIPELINE}
+    f = check_data(node, seed=0, name="csv")
+    wheres = [p["where"] for p in f["unreadable"]]
+    assert sorted(wheres) == [f"{path}:line 4", f"{path}:line 5"], f["unreadable"]
+    assert f["samples"] == 10 and f["sample_shape"] == [3]

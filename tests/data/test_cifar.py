@@ -10,7 +10,7 @@ import torch
 from dlx.config.errors import ConfigError
 from dlx.data.cifar import cifar10, cifar100
 from dlx.data.source import collect_problems
-from tests.conftest import build, run_dirs, run_dlx
+from tests.conftest import build
 from tests.data.formats_idx_cifar import CIFAR10_NAMES, dump, write_cifar10, write_cifar100
 
 C10 = Path("cifar10") / "cifar-10-batches-py"
@@ -124,14 +124,6 @@ def test_missing_files_name_the_folder_the_archive_and_the_download_option(tmp_p
     message = str(e.value)
     assert message.startswith(str(tmp_path / C100)) and "missing train, test, meta" in message
     assert "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz" in message and "data.download=true" in message
-
-
-def test_cifar10_trains_through_the_installed_cli(tmp_path: Path, workdir: Path):
-    write_cifar10(tmp_path, n_train=100, n_test=30)
-    overrides = ["data=cifar10", f"data.root={tmp_path}", "trainer=smoke", f"runs_dir={workdir / 'runs'}"]
-    out = run_dlx("train", *overrides, cwd=workdir)
-    assert out.returncode == 0, out.stderr
-    assert len(run_dirs(workdir / "runs")) == 1
 
 
 def test_cifar100_trains_a_smoke_step(tmp_path: Path):

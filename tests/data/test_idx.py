@@ -1,7 +1,6 @@
 """MNIST / Fashion-MNIST from IDX files the tests write: what is read, and a one-line error per bad file."""
 
 import gzip
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import torch
 from dlx.config.errors import ConfigError
 from dlx.data.idx import FASHION_CLASSES, LABELS, load_idx_set, mnist
 from dlx.data.source import collect_problems
-from tests.conftest import build, run_dirs, run_dlx
+from tests.conftest import build
 from tests.data.formats_idx_cifar import idx_bytes, write_mnist
 
 
@@ -103,17 +102,6 @@ def test_collecting_problems_lists_them_all_and_keeps_what_is_readable(tmp_path:
     assert [Path(p["where"]).name for p in found] == ["train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
     assert "2 such labels" in found[1]["problem"]
     assert len(source.y) == 59 + 18 and len(source.fixed["test"]) == 18, "whole records kept, bad labels dropped"
-
-
-def test_mnist_trains_through_the_installed_cli(tmp_path: Path, workdir: Path):
-    write_mnist(tmp_path, n_train=100, n_test=30)
-    out = run_dlx(
-        "train", "data=mnist", f"data.root={tmp_path}", "trainer=smoke", f"runs_dir={workdir / 'runs'}", cwd=workdir
-    )
-    assert out.returncode == 0, out.stderr
-    (run,) = run_dirs(workdir / "runs")
-    record = json.loads((run / "data.json").read_text())
-    assert record["sizes"] == {"train": 90, "val": 10, "test": 30} and record["official_splits"] == ["test"]
 
 
 def test_fashion_mnist_trains_a_smoke_step(tmp_path: Path):
