@@ -10,7 +10,7 @@ from dlx.config.schema import NonNegativeInt, OpenUnitInterval, PositiveFloat, P
 from dlx.data.clean import Clean, clean
 from dlx.data.normalize import Method, Normalizer
 from dlx.data.source import Source
-from dlx.data.splits import check_every_class_present, split_indices
+from dlx.data.splits import check_every_class_present, split_with_options
 
 
 def finish_data(
@@ -36,16 +36,7 @@ def finish_data(
 def in_memory(source: Source, **o):
     from dlx.data.tensor_data import InMemoryDataModule
 
-    splits = split_indices(
-        source.y,
-        source.fixed,
-        val_fraction=o["val_fraction"],
-        test_fraction=o["test_fraction"],
-        subset=o["subset"],
-        folds=o["folds"],
-        fold=o["fold"],
-        seed=o["seed"],
-    )
+    splits = split_with_options(source.y, source.fixed, o)
     x, splits, cleaning = clean(source.x, source.y, splits, o["clean"], source.name, source.feature_names)
     check_every_class_present(source.y, splits, source.class_names, fixed=set(source.fixed))
     normalizer = Normalizer.fit(o["normalize"], x[splits["train"]])

@@ -129,3 +129,9 @@ def check_every_class_present(y: np.ndarray, splits: dict, class_names: list[str
                 f"that class has {int(total[class_names.index(empty[0])])} samples in all): "
                 f"change data.{key} or add samples",
             )
+
+
+def split_with_options(y: np.ndarray, fixed: dict[str, np.ndarray], options: dict) -> dict[str, np.ndarray]:
+    """split_indices with the data option's pipeline options (val_fraction, ..., seed) as given to finish_data."""
+    keys = ("val_fraction", "test_fraction", "subset", "folds", "fold", "seed")
+    return split_indices(y, fixed, **{k: options[k] for k in keys})

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
-import lightning.pytorch as L
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from dlx.config.errors import ConfigError
+from dlx.data.base import ClassificationData
 from dlx.data.clean import clean
 from dlx.data.image_folder import try_load, unreadable
 from dlx.data.normalize import Normalizer
 from dlx.data.prepare import data_info
-from dlx.data.splits import check_every_class_present, split_indices
+from dlx.data.splits import check_every_class_present, split_with_options
 from dlx.imbalance import Imbalance
 
 
@@ -64,16 +64,7 @@ class StreamedImages:
 
     def finish(self, **o) -> "StreamingDataModule":
         """o: finish_data's options (batch_size, val_fraction, clean, normalize, seed, ...)."""
-        splits = split_indices(
-            self.y,
-            self.fixed,
-            val_fraction=o["val_fraction"],
-            test_fraction=o["test_fraction"],
-            subset=o["subset"],
-            folds=o["folds"],
-            fold=o["fold"],
-            seed=o["seed"],
-        )
+        splits = split_with_options(self.y, self.fixed, o)
         digests, stats, bad = self.scan(np.unique(np.concatenate(list(splits.values()))))
         splits = {s: i[~bad[i]] for s, i in splits.items()}
         # a row of digests stands for its file: clean() finds equal rows, here identical files
@@ -179,7 +170,7 @@ class EpochSampler(Sampler[int]):
         return iter(order.tolist())
 
 
-class StreamingDataModule(L.LightningDataModule):
+class StreamingDataModule(ClassificationData):
     """InMemoryDataModule's interface over files: batches decoded by `workers` processes, normalized on the device."""
 
     def __init__(
@@ -206,14 +197,6 @@ class StreamingDataModule(L.LightningDataModule):
         self.datasets = {s: ImageFiles(files, y, shape) for s, (files, y) in splits.items()}
         self.device = torch.device("cpu")
 
-    def state_dict(self) -> dict:
-        return {
-            "normalization": self.normalizer.state_dict(),
-            "class_names": self.class_names,
-            "encoding": self.encoding,
-            "feature_names": self.feature_names,
-        }
-
     def load_state_dict(self, state: dict) -> None:
         self.normalizer = Normalizer.from_state(state["normalization"])  # applied per batch: nothing to redo
 
@@ -221,15 +204,8 @@ class StreamingDataModule(L.LightningDataModule):
     def in_shape(self) -> tuple[int, ...]:
         return self.shape
 
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
     def setup(self, stage: str | None = None) -> None:
         self.device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
-
-    def _epoch(self) -> int:
-        return self.trainer.current_epoch if self.trainer else 0
 
     def use_imbalance(self, imbalance) -> None:
         """Loss weights and per-epoch resampling work on labels; a method rebuilding the samples needs them here."""

@@ -6,10 +6,10 @@ shuffled index, so a training step costs one gather on the device.
 
 from collections.abc import Callable, Iterator
 
-import lightning.pytorch as L
 import numpy as np
 import torch
 
+from dlx.data.base import ClassificationData
 from dlx.data.normalize import Normalizer
 from dlx.data.splits import stratified_split  # noqa: F401  (re-exported: its old home)
 
@@ -54,7 +54,7 @@ class TensorBatches:
                 yield self.x[i : i + self.batch_size], self.y[i : i + self.batch_size]
 
 
-class InMemoryDataModule(L.LightningDataModule):
+class InMemoryDataModule(ClassificationData):
     """Normalized train/val/test tensors, moved to the training device in setup(); batches by indexing.
 
     Its state_dict (saved in every checkpoint) holds the normalization statistics, the class
@@ -85,14 +85,6 @@ class InMemoryDataModule(L.LightningDataModule):
             for s, (x, y) in splits.items()
         }
 
-    def state_dict(self) -> dict:
-        return {
-            "normalization": self.normalizer.state_dict(),
-            "class_names": self.class_names,
-            "encoding": self.encoding,
-            "feature_names": self.feature_names,
-        }
-
     def load_state_dict(self, state: dict) -> None:
         """Use a checkpoint's statistics: undo ours and apply its (no-op when they are the same)."""
         saved = Normalizer.from_state(state["normalization"])
@@ -107,16 +99,9 @@ class InMemoryDataModule(L.LightningDataModule):
     def in_shape(self) -> tuple[int, ...]:
         return tuple(self.splits["train"][0].shape[1:])
 
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
     def setup(self, stage: str | None = None) -> None:
         device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
         self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
-
-    def _epoch(self) -> int:
-        return self.trainer.current_epoch if self.trainer else 0
 
     def use_imbalance(self, imbalance) -> None:
         """Apply an imbalance method to the training split (never to val/test)."""
