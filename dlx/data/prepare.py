@@ -55,12 +55,12 @@ def in_memory(source: Source, **o):
     )
 
 
-def data_info(source: Source, splits: dict, cleaning: dict, options: dict) -> dict:
+def data_info(source, splits: dict, cleaning: dict, options: dict) -> dict:
     """What RUN/data.json records: sizes, class counts, cleaning, the options that shaped the splits."""
     k = len(source.class_names)
     return {
         "name": source.name,
-        "sample_shape": list(source.x.shape[1:]),
+        "sample_shape": list(source.sample_shape),  # a Source, or streamed files
         "official_splits": sorted(source.fixed),
         "sizes": {s: int(len(i)) for s, i in splits.items()},
         "class_counts": {s: np.bincount(source.y[i], minlength=k).tolist() for s, i in splits.items()},

@@ -29,6 +29,10 @@ class Source:
     encoding: dict = field(default_factory=dict)  # what predict needs to encode raw inputs (csv categories, image size)
     files: list[str] | None = None  # per sample, where it came from (image folders), for messages
 
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
     def __post_init__(self):
         self.y = np.asarray(self.y, dtype=np.int64)
         if len(self.x) != len(self.y):

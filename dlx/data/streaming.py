@@ -11,7 +11,6 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -71,9 +70,7 @@ class StreamedImages:
         _, splits, cleaning = clean(digests, self.y, splits, o["clean"], self.name)
         check_every_class_present(self.y, splits, self.class_names, fixed=set(self.fixed))
         normalizer = fit_normalizer(o["normalize"], stats[splits["train"]], self.shape)
-        shape_only = np.broadcast_to(np.float32(0), (len(self.y), *self.shape))  # data_info reads x.shape only
-        source = SimpleNamespace(x=shape_only, y=self.y, fixed=self.fixed, class_names=self.class_names, name=self.name)
-        info = {**data_info(source, splits, cleaning, o), "streamed": True, "workers": self.workers}
+        info = {**data_info(self, splits, cleaning, o), "streamed": True, "workers": self.workers}
         return StreamingDataModule(
             {s: ([self.files[j] for j in i], self.y[i]) for s, i in splits.items()},
             name=self.name,
