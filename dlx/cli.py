@@ -8,8 +8,25 @@ import sys
 
 COMMANDS = {
     "train": "compose an experiment from config groups and train it (Hydra overrides; -m for a sweep)",
+    "runs": "list the runs under runs/, newest first: dlx runs [--where KEY=VALUE] [--sort METRIC] [--json]",
+    "show": "one run: what differs from the defaults, its metrics, its files: dlx show RUN",
+    "compare": "runs side by side, learning curves in one PNG: dlx compare RUN RUN ... | dlx compare SWEEP_DIR",
+    "eval": "evaluate a run's best checkpoint again: dlx eval RUN [split=test|val] [data=...]",
+    "predict": "classes and probabilities for new inputs: dlx predict RUN INPUT... [--json]",
     "data": "inspect a data set: dlx data check data=X [--strict] (counts, NaN, duplicates, leakage)",
     "list": "list every config group and option with its description (dlx list model: one group)",
+}
+
+# each command's entry point, imported only when it runs (so `dlx --help` stays instant)
+ENTRY_POINTS = {
+    "train": "dlx.train.command",
+    "runs": "dlx.runs.table",
+    "show": "dlx.runs.show",
+    "compare": "dlx.runs.compare",
+    "eval": "dlx.runs.evaluate",
+    "predict": "dlx.runs.predict",
+    "data": "dlx.data.check",
+    "list": "dlx.catalogue",
 }
 
 
@@ -28,18 +45,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "train":
-        from dlx.train.command import main as train
+    if argv and argv[0] in ENTRY_POINTS:
+        import importlib
 
-        return train(argv[1:])
-    if argv and argv[0] == "data":
-        from dlx.data.check import main as data_command
-
-        return data_command(argv[1:])
-    if argv and argv[0] == "list":
-        from dlx.catalogue import main as list_options
-
-        return list_options(argv[1:])
+        return importlib.import_module(ENTRY_POINTS[argv[0]]).main(argv[1:])
     args = parser().parse_args(argv)
     if args.version:
         from dlx import __version__

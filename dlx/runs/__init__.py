@@ -1,0 +1,1 @@
+"""Working with finished runs: find them (resolve), list, show, compare, evaluate, predict."""
