@@ -5,7 +5,7 @@ DLX := $(VENV)/bin/dlx
 STAMP := $(VENV)/.dlx-installed
 ARGS ?=
 
-.PHONY: setup train test smoke lint bench clean
+.PHONY: setup chromium train test smoke lint bench clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,18 @@ $(STAMP): pyproject.toml | $(PY)
 train: $(STAMP)
 	$(DLX) train $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -q $(ARGS)
+
+# tests/report opens report.html in headless Chromium: installed once from apt (as root, or with sudo), quietly.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make: chromium is needed by tests/report and apt-get is not available: install chromium yourself" >&2; exit 1; }; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "make: installing chromium with apt-get (tests/report needs it)"; \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
+	  command -v chromium >/dev/null || { echo "make: installing chromium with apt-get failed" >&2; exit 1; }; }
 
 smoke: $(STAMP)
 	$(DLX) train trainer=smoke $(ARGS)

@@ -21,6 +21,7 @@ class Experiment:
     module: Any  # dlx.module.Classifier
     trainer: Any  # lightning.pytorch.Trainer
     run_dir: Path
+    resume_from: Path | None = None  # last.ckpt of the run being continued (dlx train resume=RUN)
 
 
 def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Callable[[], Path]) -> Experiment:

@@ -43,6 +43,36 @@ class Classifier(L.LightningModule):
             y = self.trainer.datamodule.train_targets()
             self.class_weights = self.imbalance.loss_weights(y, self.trainer.datamodule.num_classes)
 
+    # ---- random state in checkpoints: a resumed run draws what the uninterrupted one would ---------------
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Saved at an epoch's end; augmentation, dropout and mixing draw from these generators next."""
+        import random
+
+        import numpy as np
+
+        checkpoint["dlx_rng"] = {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": numpy_state_as_lists(np.random.get_state()),  # plain values: loadable with weights_only=True
+            "python": random.getstate(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        import random
+
+        import numpy as np
+
+        state = checkpoint.get("dlx_rng")
+        if state is None:
+            return
+        torch.set_rng_state(state["torch"])
+        if state["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        name, keys, pos, has_gauss, cached = state["numpy"]
+        np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+        random.setstate(state["python"])
+
     # ---- loss ------------------------------------------------------------------------------------------
 
     def training_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -154,3 +184,8 @@ def decoupled_decay(rate: float) -> Callable:
                     p.mul_(1 - group["lr"] * rate)
 
     return hook
+
+
+def numpy_state_as_lists(state: tuple) -> tuple:
+    name, keys, pos, has_gauss, cached = state
+    return name, keys.tolist(), int(pos), int(has_gauss), float(cached)

@@ -128,7 +128,7 @@ def _mismatch(value: Any, hint: Any) -> str | None:
 
 
 # Top-level keys of conf/config.yaml that no builder owns.
-TOP_LEVEL = {"seed": Annotated[int, Range(ge=0)], "name": str | None, "runs_dir": str}
+TOP_LEVEL = {"seed": Annotated[int, Range(ge=0)], "name": str | None, "runs_dir": str, "resume": str | None}
 
 
 def validate_config(cfg: Mapping) -> None:

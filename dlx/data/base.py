@@ -13,6 +13,7 @@ class ClassificationData(L.LightningDataModule):
             "class_names": self.class_names,
             "encoding": self.encoding,
             "feature_names": self.feature_names,
+            "in_shape": list(self.in_shape),
         }
 
     @property

@@ -1,11 +1,14 @@
 """RUN/metrics.csv: one row per epoch (train/val loss and accuracy, learning rate, epoch seconds).  logger=csv"""
 
 import csv
+import io
 import os
 import time
 from pathlib import Path
 
 import lightning.pytorch as L
+
+from dlx.run_dir import write_atomic
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"]
 
@@ -18,6 +21,18 @@ class EpochCSV(L.Callback):
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.path = run_dir / self.filename
+
+    def on_train_start(self, trainer, pl_module):
+        """A resumed run starts at trainer.current_epoch: rows from that epoch on were not checkpointed, drop them."""
+        if self.path is None or not self.path.exists() or trainer.current_epoch == 0:
+            return
+        with open(self.path, newline="") as f:
+            kept = [row for row in csv.DictReader(f) if int(row["epoch"]) < trainer.current_epoch]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(kept)
+        write_atomic(self.path, out.getvalue())
 
     def on_train_epoch_start(self, trainer, pl_module):
         self._t0 = time.perf_counter()

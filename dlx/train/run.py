@@ -54,7 +54,10 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         update_latest(runs_root, run_dir)
         return run_dir
 
-    exp = build_experiment(OmegaConf.to_container(cfg, resolve=True), choices, open_run_dir)
+    if cfg.get("resume"):
+        exp = reopen_run(cfg, hydra_cfg, job_dir, runs_root)
+    else:
+        exp = build_experiment(OmegaConf.to_container(cfg, resolve=True), choices, open_run_dir)
     print_data_cleaning(exp.data.info.get("clean", {}))
     try:
         report = fit_and_test(exp)
@@ -71,6 +74,35 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     return report
 
 
+def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path):
+    """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from."""
+    from dlx.config.errors import ConfigError
+    from dlx.experiment import build_experiment
+    from dlx.runs.resolve import resolve_run
+    from dlx.runs.restore import read_config
+
+    if job_dir is not None:
+        raise ConfigError("resume", "continues one run; it cannot be part of a multirun (-m)")
+    others = [o for o in hydra_cfg.overrides.task if not o.startswith("resume=")]
+    if others:
+        dropped = " ".join(others)
+        raise ConfigError("resume", f"continues the run as it was configured; drop the other overrides: {dropped}")
+    run_dir = resolve_run(str(cfg.resume), runs_root)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise ConfigError("resume", f"{run_dir} has no checkpoints/last.ckpt to continue from (no epoch finished)")
+    saved, choices = read_config(run_dir)
+
+    def reopen() -> Path:
+        write_status(run_dir, "running")
+        update_latest(runs_root, run_dir)
+        return run_dir
+
+    exp = build_experiment(saved, choices, reopen)
+    exp.resume_from = last
+    return exp
+
+
 def fit_and_test(exp) -> dict:
     import torch
 
@@ -78,7 +110,7 @@ def fit_and_test(exp) -> dict:
 
     trainer, module, data = exp.trainer, exp.module, exp.data
     t0 = time.perf_counter()
-    trainer.fit(module, datamodule=data)
+    trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from)
     train_seconds = time.perf_counter() - t0
     if trainer.interrupted:
         raise KeyboardInterrupt("training interrupted")

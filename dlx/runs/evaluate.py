@@ -1,0 +1,130 @@
+"""`dlx eval RUN [split=test|val] [data=OPTION] [data.KEY=VALUE ...]`: a run's best checkpoint, evaluated again.
+
+    dlx eval latest                      # the test split, as the run itself measured it
+    dlx eval latest split=val
+    dlx eval cnn-mnist data=fashion_mnist
+
+The data is rebuilt from the run's config (same split from the same seed) and normalized with the
+statistics saved in the checkpoint; the metrics are printed and written to RUN/eval/<split>[-<data>].json.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlx.config.errors import ConfigError
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="dlx eval", description="Evaluate a run's best checkpoint on a split.")
+    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
+    p.add_argument("overrides", nargs="*", help="split=test|val, data=OPTION, data.KEY=VALUE")
+    p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    try:
+        result, out = evaluate_run(args.run, args.overrides, Path(args.runs_dir))
+    except ConfigError as e:
+        print(f"dlx eval: {e}", file=sys.stderr)
+        return 2
+    print_metrics(result, out)
+    return 0
+
+
+def split_overrides(overrides: list[str]) -> tuple[str, list[str]]:
+    """-> (split, data overrides); anything else is an error naming it."""
+    split, data = "test", []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(item, "expected KEY=VALUE: split=test|val, data=OPTION or data.KEY=VALUE")
+        if key == "split":
+            if value not in ("test", "val"):
+                raise ConfigError("split", f"got {value!r}; valid: test, val")
+            split = value
+        elif key == "data" or key.startswith("data."):
+            data.append(item)
+        else:
+            raise ConfigError(key, "dlx eval takes split=, data= and data.KEY= only (the model is the run's)")
+    return split, data
+
+
+def data_node(run, overrides: list[str]) -> tuple[dict, str]:
+    """The data config to evaluate on: the run's, or another option (data=X), with data.KEY=VALUE applied."""
+    from omegaconf import OmegaConf
+
+    from dlx.config.validate import validate_node
+
+    chosen = [o.partition("=")[2] for o in overrides if o.startswith("data=")]
+    if chosen:
+        from dlx.config.compose import compose_config
+
+        cfg, _ = compose_config(overrides)
+        node, name = cfg["data"], chosen[-1]
+    else:
+        node = OmegaConf.create(run.cfg["data"])
+        for item in overrides:
+            key, _, value = item.partition("=")
+            if key.removeprefix("data.") not in node:
+                raise ConfigError(key, f"unknown key of the run's data config; its keys: {', '.join(node)}")
+            OmegaConf.update(node, key.removeprefix("data."), OmegaConf.from_dotlist([f"v={value}"]).v)
+        node, name = OmegaConf.to_container(node), run.choices.get("data", "")
+    validate_node("data", node)
+    return node, name
+
+
+def evaluate_run(spec: str, overrides: list[str], runs_root: Path) -> tuple[dict, Path]:
+    from dlx.config.builder import build
+    from dlx.run_dir import write_json
+    from dlx.runs.resolve import resolve_run
+    from dlx.runs.restore import restore_run
+
+    split, data_overrides = split_overrides(overrides)
+    run = restore_run(resolve_run(spec, runs_root))
+    node, data_name = data_node(run, data_overrides)
+    data = build("data", node, seed=run.cfg["seed"])
+    if tuple(data.in_shape) != run.in_shape or data.num_classes != len(run.class_names):
+        raise ConfigError(
+            "data",
+            f"data={data_name} gives samples of shape {tuple(data.in_shape)} in {data.num_classes} classes; "
+            f"the run's model takes {run.in_shape} in {len(run.class_names)} classes",
+        )
+    data.load_state_dict(run.data_state)  # the run's normalization statistics, not ones refitted here
+    result = {
+        "run_dir": str(run.run_dir),
+        "checkpoint": str(run.checkpoint),
+        "split": split,
+        "data": data_name,
+        "samples": int(sum(len(y) for _, y in data.eval_batches(split))),
+        **split_metrics(run.net, data.eval_batches(split), data.num_classes),
+    }
+    changed = bool(data_overrides)
+    out = run.run_dir / "eval" / (f"{split}-{data_name}.json" if changed else f"{split}.json")
+    out.parent.mkdir(exist_ok=True)
+    write_json(out, result)
+    return result, out
+
+
+def split_metrics(net, batches, num_classes: int) -> dict:
+    """The same metrics the run's report holds for its test split."""
+    from dlx.train.report import evaluate_split
+
+    return evaluate_split(net, batches, num_classes)
+
+
+def print_metrics(result: dict, out: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"dlx eval {escape(result['run_dir'])} ({result['split']}, {result['samples']} samples)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if isinstance(value, float):
+            table.add_row(key, f"{value:.4f}")
+    Console().print(table)
+    Console().print(f"written to {escape(str(out))}")

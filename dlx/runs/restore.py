@@ -1,0 +1,102 @@
+"""A finished run, rebuilt for use: its config, its best checkpoint, its net with the trained weights.
+
+    run = restore_run(Path("runs/cnn-digits/2026-11-23_15-20-01"))
+    run.net(x)               # x normalized with run.normalizer, shaped like run.in_shape
+
+Loads with weights_only=True: a checkpoint cannot run code. `init_from` is dropped from the model
+config: the checkpoint already holds the trained weights, the transfer source is not needed again.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlx.config.errors import ConfigError
+
+
+@dataclass
+class RestoredRun:
+    run_dir: Path
+    cfg: dict  # the run's resolved config
+    choices: dict  # group -> option, as the run was composed
+    checkpoint: Path
+    net: object  # torch.nn.Module in eval mode, the checkpoint's weights
+    data_state: dict  # the data module's state_dict: normalization, class_names, encoding, in_shape
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.data_state["class_names"]
+
+    @property
+    def in_shape(self) -> tuple[int, ...]:
+        return tuple(self.data_state["in_shape"])
+
+    @property
+    def normalizer(self):
+        from dlx.data.normalize import Normalizer
+
+        return Normalizer.from_state(self.data_state["normalization"])
+
+
+def read_config(run_dir: Path) -> tuple[dict, dict]:
+    """(resolved config, group choices) as saved by `dlx train`."""
+    from omegaconf import OmegaConf
+
+    try:
+        cfg = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml"), resolve=True)
+    except FileNotFoundError:
+        raise ConfigError("RUN", f"{run_dir} has no config.yaml") from None
+    except Exception as e:
+        raise ConfigError("RUN", f"{run_dir / 'config.yaml'} cannot be read: {str(e).splitlines()[0]}") from None
+    hydra_file = run_dir / ".hydra" / "hydra.yaml"
+    choices = {}
+    if hydra_file.is_file():
+        saved = OmegaConf.to_container(OmegaConf.load(hydra_file).hydra.runtime.choices)
+        choices = {k: v for k, v in saved.items() if not k.startswith("hydra")}
+    return cfg, choices
+
+
+def load_checkpoint(path: Path) -> dict:
+    import torch
+
+    if not path.is_file():
+        raise ConfigError("RUN", f"{path.parent.parent} has no checkpoint ({path.name} is missing): did it train?")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ConfigError("RUN", f"{path} cannot be loaded: {str(e).splitlines()[0]}") from None
+
+
+def data_state(ckpt: dict, path: Path) -> dict:
+    """The data module's part of a checkpoint (saved under its class name)."""
+    for value in ckpt.values():
+        if isinstance(value, dict) and "normalization" in value and "class_names" in value:
+            return value
+    raise ConfigError("RUN", f"{path} holds no data statistics (a checkpoint from before dlx saved them)")
+
+
+def build_net(cfg: dict, choices: dict, in_shape: tuple[int, ...], num_classes: int):
+    """The run's model, built from its config as `dlx train` built it (regularizers that shape the model included)."""
+    from dlx.config.builder import build, options
+    from dlx.reg import combine
+
+    epochs = cfg["trainer"]["max_epochs"]
+    reg = combine([build(f"reg.{name}", node, total_epochs=epochs) for name, node in options(cfg.get("reg"))])
+    node = {k: v for k, v in cfg["model"].items() if k != "init_from"}
+    return build("model", {**node, **reg.model_kwargs}, in_shape=in_shape, num_classes=num_classes)
+
+
+def restore_run(run_dir: Path, which: str = "best") -> RestoredRun:
+    cfg, choices = read_config(run_dir)
+    path = run_dir / "checkpoints" / f"{which}.ckpt"
+    if which == "best" and not path.is_file():
+        path = run_dir / "checkpoints" / "last.ckpt"
+    ckpt = load_checkpoint(path)
+    state = data_state(ckpt, path)
+    net = build_net(cfg, choices, tuple(state["in_shape"]), len(state["class_names"]))
+    weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+    try:
+        net.load_state_dict(weights)
+    except RuntimeError as e:
+        raise ConfigError("RUN", f"{path} does not fit the run's model: {str(e).splitlines()[0]}") from None
+    net.eval()
+    return RestoredRun(run_dir, cfg, choices, path, net, state)
