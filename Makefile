@@ -29,12 +29,13 @@ test: $(STAMP) chromium
 # tests/report opens report.html in headless Chromium: installed once from apt (as root, or with sudo), quietly.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  command -v apt-get >/dev/null 2>&1 || { echo "make: chromium is needed by tests/report and apt-get is not available: install chromium yourself" >&2; exit 1; }; \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make: tests/report needs chromium and apt-get is not available: install chromium yourself" >&2; exit 1; }; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); LOG=$$(mktemp); \
 	  echo "make: installing chromium with apt-get (tests/report needs it)"; \
-	  $$SUDO apt-get update -qq >/dev/null && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
-	  command -v chromium >/dev/null || { echo "make: installing chromium with apt-get failed" >&2; exit 1; }; }
+	  { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium; } >$$LOG 2>&1 && command -v chromium >/dev/null \
+	  || { cat $$LOG >&2; echo "make: installing chromium with apt-get failed (output above)" >&2; rm -f $$LOG; exit 1; }; \
+	  rm -f $$LOG; }
 
 smoke: $(STAMP)
 	$(DLX) train trainer=smoke $(ARGS)

@@ -106,7 +106,8 @@ def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path
 def fit_and_test(exp) -> dict:
     import torch
 
-    from dlx.train.report import classification_metrics, inference_ms_per_sample, provenance
+    from dlx.logger.csv import EpochCSV
+    from dlx.train.report import convergence, evaluate_split, limit_batches, model_bytes, provenance, read_val_accs
 
     trainer, module, data = exp.trainer, exp.module, exp.data
     t0 = time.perf_counter()
@@ -115,20 +116,22 @@ def fit_and_test(exp) -> dict:
     if trainer.interrupted:
         raise KeyboardInterrupt("training interrupted")
     best = Path(trainer.checkpoint_callback.best_model_path or trainer.checkpoint_callback.last_model_path)
-    trainer.test(module, datamodule=data, ckpt_path=str(best), verbose=False)
-    logits, targets = torch.cat(module.test_logits), torch.cat(module.test_targets)
-    metrics = classification_metrics(logits, targets, data.num_classes)
     best_ckpt = torch.load(best, map_location="cpu", weights_only=True)
+    # the checkpoint's net weights (EMA/SWA: the averaged ones), as `dlx eval` restores them: the same numbers
+    module.net.load_state_dict({k[4:]: v for k, v in best_ckpt["state_dict"].items() if k.startswith("net.")})
+    test = limit_batches(data.eval_batches("test"), trainer.limit_test_batches)
+    metrics_csv = next((cb.path for cb in trainer.callbacks if isinstance(cb, EpochCSV)), None)
     return {
         "run_dir": str(exp.run_dir),
-        **metrics,
+        **evaluate_split(module.net, test, data.num_classes),
         "best_val_acc": float(trainer.checkpoint_callback.best_model_score or float("nan")),
         "best_epoch": best_ckpt["epoch"],
         "epochs_run": trainer.current_epoch,
+        **convergence(read_val_accs(metrics_csv)),
         "train_seconds": train_seconds,
-        "inference_ms_per_sample": inference_ms_per_sample(module.net, data.eval_batches("test")),
         "eval_batch_size": data.eval_batch_size,
         "param_count": sum(p.numel() for p in module.net.parameters()),
+        "model_bytes": model_bytes(module.net),
         "checkpoint_bytes": best.stat().st_size,
         "class_names": data.class_names,
         **provenance(module.device),

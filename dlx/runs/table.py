@@ -1,0 +1,318 @@
+"""`dlx runs`: one row per run under runs/ (multirun jobs included), newest first; only files are read.
+
+    dlx runs                                        dlx runs --where data=iris --where optim.lr=0.01
+    dlx runs --where status=failed                  dlx runs --sort test_acc --json
+
+--where KEY=VALUE (several are ANDed):
+  status=completed     the first line of RUN/status
+  model=mlp            a config group: the option the run used, from RUN/.hydra/hydra.yaml (runtime.choices;
+                       for runs without it, a `group=option` in overrides.yaml, else dlx's default option).
+                       List groups (aug, reg, logger) match by the options in config.yaml: reg=l2 matches every
+                       run whose reg includes l2, reg=[l2,dropout] both, reg=none a run without any.
+  optim.lr=0.001       any other key: its dotted path into RUN/config.yaml (numbers compare as numbers).
+"""
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlx.config.errors import ConfigError
+from dlx.run_dir import read_status
+from dlx.runs.resolve import find_runs, rel, started_at
+
+COLUMNS = ["best_val_acc", "test_acc", "f1_macro", "wall_seconds"]  # report.json metrics shown for every run
+SHOWN_GROUPS = ("data", "model")  # groups with their own column; their overrides are not repeated
+
+
+@dataclass
+class Run:
+    """What a run directory holds, read defensively: a missing or broken file reads as empty."""
+
+    path: Path
+    rel: str  # the path under runs/: what `dlx show` takes
+    status: str
+    message: str
+    started: float
+    config: dict
+    overrides: list[str]
+    choices: dict  # group -> option (None where unset, e.g. experiment)
+    report: dict = field(default_factory=dict)
+
+    def group(self, name: str) -> str | None:
+        """The option of a config group: `mlp`; a list group's options joined, `l2,dropout`, or `none`."""
+        if name in self.choices:
+            return self.choices[name]
+        block = self.config.get(name)
+        if is_list_group(block):
+            return ",".join(block) or "none"
+        return None
+
+    @property
+    def name(self) -> str:
+        """The run's name, as `dlx train` names its directory: name, else experiment, else <model>-<data>."""
+        return self.config.get("name") or self.choices.get("experiment") or f"{self.group('model')}-{self.group('data')}"
+
+
+def is_list_group(block) -> bool:
+    """aug/reg/logger: a mapping of option name -> that option's keys ({} when none is chosen)."""
+    return isinstance(block, dict) and "_target_" not in block and all(isinstance(v, dict) for v in block.values())
+
+
+def load_yaml(path: Path):
+    import yaml
+
+    try:
+        return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+
+
+def load_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load_run(path: Path, runs_root: Path) -> Run:
+    status, message = read_status(path)
+    config = load_yaml(path / "config.yaml")
+    config = config if isinstance(config, dict) else {}
+    overrides = load_yaml(path / "overrides.yaml")
+    overrides = [str(o) for o in overrides] if isinstance(overrides, list) else []
+    try:
+        started = started_at(path)
+    except OSError:
+        started = float("nan")
+    return Run(
+        path=path,
+        rel=rel(path, runs_root),
+        status=status,
+        message=message,
+        started=started,
+        config=config,
+        overrides=overrides,
+        choices=read_choices(path, overrides),
+        report=load_json(path / "report.json"),
+    )
+
+
+def read_choices(path: Path, overrides: list[str]) -> dict:
+    """Group -> option: Hydra's record of the run when there is one, else the overrides over dlx's defaults."""
+    hydra = load_yaml(path / ".hydra" / "hydra.yaml")
+    try:
+        recorded = hydra["hydra"]["runtime"]["choices"]
+        return {k: v for k, v in recorded.items() if not k.startswith("hydra")}
+    except (TypeError, KeyError, AttributeError):
+        pass
+    choices = default_choices()
+    for o in overrides:
+        key, eq, value = o.lstrip("+~").partition("=")
+        if eq and key in choices:
+            choices[key] = value
+    return choices
+
+
+def default_choices() -> dict:
+    """The single-option groups of dlx's own config.yaml defaults list (no composition: a YAML read)."""
+    from dlx.config.paths import packaged_conf_dir
+
+    defaults = (load_yaml(packaged_conf_dir() / "config.yaml") or {}).get("defaults", [])
+    entries = [d for d in defaults if isinstance(d, dict)]
+    return {k: v for d in entries for k, v in d.items() if not k.startswith("override") and not isinstance(v, list)}
+
+
+def flatten(config: dict, prefix: str = "") -> dict:
+    """{'optim': {'lr': 0.1}} -> {'optim.lr': 0.1}; lists and empty mappings are leaves."""
+    out = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def same_value(actual, wanted: str) -> bool:
+    """`optim.lr=1e-3` matches 0.001, `trainer.deterministic=true` matches True, `experiment=none` matches null."""
+    import yaml
+
+    if actual is None:
+        return wanted.lower() in ("null", "none", "~", "")
+    if str(actual) == wanted:
+        return True
+    if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        try:
+            return math.isclose(float(actual), float(wanted), rel_tol=1e-9)
+        except ValueError:
+            return False
+    try:
+        return yaml.safe_load(wanted) == actual
+    except yaml.YAMLError:
+        return False
+
+
+def option_names(value: str) -> set[str]:
+    """`[l2, dropout]` or `l2,dropout` -> {'l2', 'dropout'}; `none` and `[]` -> set()."""
+    names = {v.strip() for v in value.strip("[]").split(",") if v.strip()}
+    return set() if names == {"none"} else names
+
+
+def where_matches(run: Run, key: str, wanted: str) -> bool:
+    if key == "status":
+        return run.status == wanted
+    if key in run.choices and same_value(run.choices[key], wanted):
+        return True
+    block = run.config.get(key)
+    if is_list_group(block):  # aug=flip also matches aug=standard (flip + crop)
+        names = option_names(wanted)
+        return names <= set(block) if names else not block
+    if key in run.choices:
+        return False
+    config = flatten(run.config)
+    return key in config and same_value(config[key], wanted)
+
+
+def parse_where(items: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ConfigError("--where", f"{item!r}: expected KEY=VALUE, e.g. model=mlp or optim.lr=0.001")
+        out.append((key.strip(), value.strip()))
+    return out
+
+
+def check_keys_exist(runs: list[Run], where: list[tuple[str, str]]) -> None:
+    """A key no run has is a typo: say so (with the nearest keys) instead of listing nothing."""
+    import difflib
+
+    known = {"status"}
+    for r in runs:
+        known |= set(r.choices) | set(flatten(r.config)) | set(r.config)
+    for key, _ in where:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError("--where", f"{key}: no run has this key{hint}")
+
+
+def metric(run: Run, name: str) -> float | None:
+    value = run.report.get(name)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    return float(value) if ok else None
+
+
+def sort_runs(runs: list[Run], name: str) -> list[Run]:
+    """Descending by a report.json metric; runs without it keep their order, last."""
+    if runs and all(metric(r, name) is None for r in runs):
+        numeric = sorted({k for r in runs for k in r.report if metric(r, k) is not None})
+        raise ConfigError("--sort", f"{name}: no run's report.json has this number; there are: {', '.join(numeric)}")
+    have = [r for r in runs if metric(r, name) is not None]
+    return sorted(have, key=lambda r: metric(r, name), reverse=True) + [r for r in runs if metric(r, name) is None]
+
+
+def select(runs_root: Path, where: list[str], sort: str | None) -> list[Run]:
+    runs = [load_run(p, runs_root) for p in find_runs(runs_root)]
+    conditions = parse_where(where)
+    if runs:
+        check_keys_exist(runs, conditions)
+    runs = [r for r in runs if all(where_matches(r, k, v) for k, v in conditions)]
+    return sort_runs(runs, sort) if sort else runs
+
+
+def key_overrides(run: Run) -> list[str]:
+    """The overrides, without the group choices that have a column of their own."""
+    return [o for o in run.overrides if o.partition("=")[0] not in SHOWN_GROUPS]
+
+
+def record(run: Run, extra_metric: str | None = None) -> dict:
+    """One run for --json: the table's fields plus run_dir."""
+    started = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(run.started)) if not math.isnan(run.started) else None
+    metrics = COLUMNS + ([extra_metric] if extra_metric and extra_metric not in COLUMNS else [])
+    return {
+        "run": run.rel,
+        "run_dir": str(run.path),
+        "status": run.status,
+        "message": run.message,
+        "started": started,
+        "name": run.name,
+        "experiment": run.choices.get("experiment"),
+        "data": run.group("data"),
+        "model": run.group("model"),
+        "overrides": run.overrides,
+        **{m: metric(run, m) for m in metrics},
+    }
+
+
+def fmt_number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value == int(value) and abs(value) >= 1 else f"{value:.4g}"
+
+
+def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    if not runs:
+        console.print(f"no runs under {escape(str(runs_root))}/", markup=False)
+        return
+    extra = [extra_metric] if extra_metric and extra_metric not in COLUMNS else []
+    table = Table(title=f"runs under {escape(str(runs_root))}/ ({len(runs)}, newest first)")
+    for col in ("status", "started", "run", "data", "model", "overrides", "best val acc", "test acc", "macro F1"):
+        table.add_column(col, overflow="fold")
+    table.add_column("wall", justify="right")
+    for col in extra:
+        table.add_column(col, justify="right")
+    colours = {"completed": "green", "failed": "red", "running": "yellow", "interrupted": "magenta"}
+    for run in runs:
+        r = record(run, extra_metric)
+        status = f"[{colours.get(run.status, 'white')}]{escape(run.status)}[/]"
+        numbers = [f"{r[m]:.4f}" if r[m] is not None else "-" for m in ("best_val_acc", "test_acc", "f1_macro")]
+        wall = f"{r['wall_seconds']:.1f} s" if r["wall_seconds"] is not None else "-"
+        cells = [escape(str(x)) for x in ((r["started"] or "-").replace("T", " "), r["run"], r["data"], r["model"])]
+        table.add_row(
+            status,
+            *cells,
+            escape(" ".join(key_overrides(run))),
+            *numbers,
+            wall,
+            *[fmt_number(r[m]) for m in extra],
+        )
+    console.print(table)
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="dlx runs", description="List the runs under runs/, newest first.")
+    p.add_argument("--runs-dir", default="runs", help="where the runs are (default: runs)")
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keep runs whose status, group option (model=mlp) or config key (optim.lr=0.001) has this value",
+    )
+    p.add_argument("--sort", metavar="METRIC", help="sort by a report.json metric, descending (runs without it last)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per run")
+    args = p.parse_args(argv)
+    runs_root = Path(args.runs_dir)
+    try:
+        runs = select(runs_root, args.where, args.sort)
+    except ConfigError as e:
+        print(f"dlx runs: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([record(r, args.sort) for r in runs], indent=2))
+    else:
+        print_table(runs, runs_root, args.sort)
+    return 0

@@ -1,0 +1,98 @@
+"""`dlx predict RUN INPUT...`: images, CSV rows and .npy arrays, encoded as the run's data was."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dlx.runs.restore import restore_run
+from tests.conftest import run_dirs, run_dlx
+from tests.data.formats_csv import write_csv
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("predict")
+    done = run_dlx("train", "model=mlp", "trainer.max_epochs=10", "trainer.progress=false", cwd=work)
+    assert done.returncode == 0, done.stderr
+    return work
+
+
+def raw_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return (bunch.images[:n] / 16.0).astype(np.float32)[:, None], bunch.target[:n]  # (n, 1, 8, 8) in [0, 1]
+
+
+def test_npy_predictions_are_the_models_and_mostly_right(digits_run: Path):
+    x, y = raw_digits(20)
+    np.save(digits_run / "batch.npy", x)
+    out = run_dlx("predict", "latest", "batch.npy", "--json", cwd=digits_run)
+    assert out.returncode == 0, out.stderr
+    predictions = json.loads(out.stdout)
+    assert [p["input"] for p in predictions] == [f"batch.npy[{i}]" for i in range(20)]
+    assert all(sum(p["probabilities"].values()) == pytest.approx(1, abs=1e-5) for p in predictions)
+    run = restore_run(run_dirs(digits_run / "runs")[0])
+    with torch.no_grad():
+        expected = run.net(run.normalizer(torch.as_tensor(x))).argmax(1).tolist()
+    assert [int(p["class"]) for p in predictions] == expected, "normalized with the run's saved statistics"
+    assert np.mean(np.array(expected) == y) >= 0.8
+
+
+def test_an_image_file_is_resized_and_predicted_like_the_array(digits_run: Path):
+    from PIL import Image
+
+    x, _ = raw_digits(5)
+    arrays, images = [], []
+    for i in range(5):
+        big = Image.fromarray((x[i, 0] * 255).round().astype(np.uint8)).resize((32, 32), Image.Resampling.NEAREST)
+        big.save(digits_run / f"digit{i}.png")  # 32x32: predict resizes it to the run's 8x8
+        images.append(f"digit{i}.png")
+        np.save(digits_run / f"digit{i}.npy", x[i])  # one sample: shape (1, 8, 8)
+        arrays.append(f"digit{i}.npy")
+    by_image = json.loads(run_dlx("predict", "latest", *images, "--json", cwd=digits_run).stdout)
+    by_array = json.loads(run_dlx("predict", "latest", *arrays, "--json", cwd=digits_run).stdout)
+    agree = [a["class"] == b["class"] for a, b in zip(by_image, by_array, strict=True)]
+    assert sum(agree) >= 4, (by_image, by_array)
+
+
+def test_csv_rows_are_encoded_with_the_training_columns(tmp_path: Path):
+    table = write_csv(tmp_path / "t.csv", rows=150)
+    done = run_dlx(
+        "train", "data=csv", f"data.path={table}", "data.target=label", "model=mlp", "trainer.max_epochs=40",
+        "trainer.progress=false", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    new = write_csv(tmp_path / "new.csv", rows=30, seed=7)  # same rule, other rows, with gaps and NA colours
+    out = run_dlx("predict", "latest", str(new), "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    predictions = json.loads(out.stdout)
+    import csv
+
+    with open(new) as f:
+        truth = [r["label"] for r in csv.DictReader(f)]
+    assert len(predictions) == 30 and predictions[0]["input"].endswith("new.csv:row 1")
+    assert np.mean([p["class"] == t for p, t in zip(predictions, truth, strict=True)]) >= 0.7
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("wrong.npy", None, "has shape (3, 4); the run's model takes (1, 8, 8)"),
+        ("notes.txt", b"hi", "unknown input type '.txt'"),
+        ("rows.csv", b"a,b\n1,2\n", "is a table, but the run's model takes samples of shape"),
+        ("bad.png", b"not a png", "cannot be read as an image"),
+    ],
+)
+def test_wrong_inputs_are_one_line_exit_2(name, content, message, tmp_path: Path, digits_run: Path):
+    given = tmp_path / name
+    if content is None:
+        np.save(given, np.zeros((3, 4)))
+    else:
+        given.write_bytes(content)
+    out = run_dlx("predict", "latest", str(given), cwd=digits_run)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and out.stdout == ""
