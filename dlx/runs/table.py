@@ -12,6 +12,7 @@
   optim.lr=0.001       any other key: its dotted path into RUN/config.yaml (numbers compare as numbers).
 """
 
+import functools
 import json
 import math
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from dlx.config.errors import ConfigError
 from dlx.run_dir import read_status
-from dlx.runs.resolve import find_runs, rel, started_at
+from dlx.runs.resolve import find_runs, rel, resolve_run, started_at
 
 COLUMNS = ["best_val_acc", "test_acc", "f1_macro", "wall_seconds"]  # report.json metrics shown for every run
 SHOWN_GROUPS = ("data", "model")  # groups with their own column; their overrides are not repeated
@@ -42,18 +43,42 @@ class Run:
     report: dict = field(default_factory=dict)
 
     def group(self, name: str) -> str | None:
-        """The option of a config group: `mlp`; a list group's options joined, `l2,dropout`, or `none`."""
-        if name in self.choices:
-            return self.choices[name]
-        block = self.config.get(name)
-        if is_list_group(block):
-            return ",".join(block) or "none"
-        return None
+        return group_option(name, self.choices, self.config)
 
     @property
     def name(self) -> str:
         """The run's name, as `dlx train` names its directory: name, else experiment, else <model>-<data>."""
-        return self.config.get("name") or self.choices.get("experiment") or f"{self.group('model')}-{self.group('data')}"
+        return (
+            self.config.get("name") or self.choices.get("experiment") or f"{self.group('model')}-{self.group('data')}"
+        )
+
+
+def group_option(name: str, choices: dict, config: dict) -> str | None:
+    """The option of a config group: `mlp`; a list group's options joined, `l2,dropout`, or `none`."""
+    if name in choices:
+        return choices[name]
+    block = list_group(name, config)
+    return (",".join(block) or "none") if block is not None else None
+
+
+def list_group(name: str, config: dict) -> dict | None:
+    """The options chosen in a list group (reg, aug, logger), {} for none (`reg: []` leaves no key); else None."""
+    block = config.get(name)
+    if block is None and name in config_groups():
+        return {}
+    return block if is_list_group(block) else None
+
+
+@functools.cache
+def config_groups() -> frozenset[str]:
+    """The group names: the folders of the config search path (./conf and dlx's own)."""
+    from dlx.config.paths import config_search_dirs
+
+    try:
+        dirs = config_search_dirs()
+    except (ConfigError, FileNotFoundError):
+        return frozenset()
+    return frozenset(p.name for d in dirs for p in d.iterdir() if p.is_dir())
 
 
 def is_list_group(block) -> bool:
@@ -76,6 +101,12 @@ def load_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def find_run(spec: str, runs_root: Path) -> Path:
+    """resolve_run, after trying spec as a path under runs/: `multirun/<stamp>/3` is that job, not every job 3."""
+    exact = runs_root / spec
+    return exact.resolve() if (exact / "status").is_file() else resolve_run(spec, runs_root)
 
 
 def load_run(path: Path, runs_root: Path) -> Run:
@@ -168,8 +199,8 @@ def where_matches(run: Run, key: str, wanted: str) -> bool:
         return run.status == wanted
     if key in run.choices and same_value(run.choices[key], wanted):
         return True
-    block = run.config.get(key)
-    if is_list_group(block):  # aug=flip also matches aug=standard (flip + crop)
+    block = list_group(key, run.config)
+    if block is not None:  # aug=flip also matches aug=standard (flip + crop)
         names = option_names(wanted)
         return names <= set(block) if names else not block
     if key in run.choices:
@@ -192,7 +223,7 @@ def check_keys_exist(runs: list[Run], where: list[tuple[str, str]]) -> None:
     """A key no run has is a typo: say so (with the nearest keys) instead of listing nothing."""
     import difflib
 
-    known = {"status"}
+    known = {"status"} | config_groups()
     for r in runs:
         known |= set(r.choices) | set(flatten(r.config)) | set(r.config)
     for key, _ in where:
@@ -257,6 +288,7 @@ def fmt_number(value: float | None) -> str:
 
 
 def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> None:
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -266,25 +298,26 @@ def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> N
         console.print(f"no runs under {escape(str(runs_root))}/", markup=False)
         return
     extra = [extra_metric] if extra_metric and extra_metric not in COLUMNS else []
-    table = Table(title=f"runs under {escape(str(runs_root))}/ ({len(runs)}, newest first)")
-    for col in ("status", "started", "run", "data", "model", "overrides", "best val acc", "test acc", "macro F1"):
-        table.add_column(col, overflow="fold")
-    table.add_column("wall", justify="right")
-    for col in extra:
-        table.add_column(col, justify="right")
+    narrow = console.width < 110  # drop start time (the run's path holds it too) and wall time first
+    title = f"runs under {escape(str(runs_root))}/ ({len(runs)}, newest first)"
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0 if narrow else 1, 0, 0), pad_edge=False)
+    table.add_column("status", no_wrap=True)
+    if not narrow:
+        table.add_column("started", no_wrap=True)
+    for col, width in (("run", 16), ("data", 6), ("model", 5), ("overrides", 10)):
+        table.add_column(col, overflow="fold", min_width=width)
+    for col in ("val acc", "test acc", "F1", *([] if narrow else ["wall"]), *extra):
+        table.add_column(col, justify="right", no_wrap=True)
     colours = {"completed": "green", "failed": "red", "running": "yellow", "interrupted": "magenta"}
     for run in runs:
         r = record(run, extra_metric)
-        status = f"[{colours.get(run.status, 'white')}]{escape(run.status)}[/]"
-        numbers = [f"{r[m]:.4f}" if r[m] is not None else "-" for m in ("best_val_acc", "test_acc", "f1_macro")]
-        wall = f"{r['wall_seconds']:.1f} s" if r["wall_seconds"] is not None else "-"
-        cells = [escape(str(x)) for x in ((r["started"] or "-").replace("T", " "), r["run"], r["data"], r["model"])]
+        started = time.strftime("%m-%d %H:%M", time.localtime(run.started)) if not math.isnan(run.started) else "-"
         table.add_row(
-            status,
-            *cells,
-            escape(" ".join(key_overrides(run))),
-            *numbers,
-            wall,
+            f"[{colours.get(run.status, 'white')}]{escape(run.status)}[/]",
+            *([] if narrow else [started]),
+            *[escape(str(x)) for x in (r["run"], r["data"], r["model"], " ".join(key_overrides(run)))],
+            *[f"{r[m]:.4f}" if r[m] is not None else "-" for m in ("best_val_acc", "test_acc", "f1_macro")],
+            *([] if narrow else [f"{r['wall_seconds']:.1f} s" if r["wall_seconds"] is not None else "-"]),
             *[fmt_number(r[m]) for m in extra],
         )
     console.print(table)

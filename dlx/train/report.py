@@ -9,11 +9,11 @@ samples/s; noise sigmas are in units of the normalized input (training-set stand
 """
 
 import csv
-import io
 import itertools
 import math
 import platform
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +30,11 @@ def classification_metrics(logits: torch.Tensor, y: torch.Tensor, num_classes: i
     from torchmetrics.functional import classification as tmc
 
     kw = {"num_classes": num_classes}
-    scores = (("precision", tmc.multiclass_precision), ("recall", tmc.multiclass_recall), ("f1", tmc.multiclass_f1_score))
+    scores = (
+        ("precision", tmc.multiclass_precision),
+        ("recall", tmc.multiclass_recall),
+        ("f1", tmc.multiclass_f1_score),
+    )
     averaged = {
         f"{name}_{average}": fn(logits, y, average=average, **kw).item()
         for average in ("macro", "weighted")
@@ -134,11 +138,20 @@ def evaluate_split(net: torch.nn.Module, batches, num_classes: int) -> dict:
     }
 
 
+def limit_batches(batches, limit: int | float) -> list:
+    """The trainer's limit_test_batches applied to a split's batches: a count, or a fraction of them."""
+    if isinstance(limit, int):
+        return list(itertools.islice(batches, limit))
+    batches = list(batches)
+    return batches[: max(1, int(len(batches) * limit))]
+
+
 def model_bytes(net: torch.nn.Module) -> int:
-    """Size of the net's state_dict saved alone with torch.save (no optimizer or callback state)."""
-    buffer = io.BytesIO()
-    torch.save(net.state_dict(), buffer)
-    return buffer.tell()
+    """Size on disk of model.pt = the net's state_dict alone, torch.save'd (no optimizer or callback state).
+    The file name matters by a few bytes: it names the records inside the zip archive."""
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.save(net.state_dict(), Path(tmp) / "model.pt")
+        return (Path(tmp) / "model.pt").stat().st_size
 
 
 def convergence(val_accs: list[float], fraction: float = CONVERGED) -> dict:
@@ -185,11 +198,3 @@ def provenance(device: torch.device) -> dict:
         "device": f"{device.type}: {name}",
         "git_commit": git_commit(Path.cwd()),
     }
-
-
-def limit_batches(batches, limit: int | float) -> list:
-    """The trainer's limit_test_batches applied to a split's batches: a count, or a fraction of them."""
-    if isinstance(limit, int):
-        return list(itertools.islice(batches, limit))
-    batches = list(batches)
-    return batches[: max(1, int(len(batches) * limit))]

@@ -41,6 +41,7 @@ def save_configs(run_dir: Path, cfg: DictConfig, hydra_cfg) -> None:
 def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     """job_dir: the directory Hydra made for a multirun job, or None to create runs/<name>/<stamp>."""
     from dlx.experiment import build_experiment
+    from dlx.report.html import write_report
 
     started = time.perf_counter()
     quiet_lightning()
@@ -63,6 +64,7 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         report = fit_and_test(exp)
         report["wall_seconds"] = time.perf_counter() - started
         write_json(exp.run_dir / "report.json", report)
+        write_report(exp.run_dir)  # report.html and plots/
         write_status(exp.run_dir, "completed")
     except (KeyboardInterrupt, SystemExit) as e:  # Lightning turns Ctrl-C into sys.exit(1) after its cleanup
         write_status(exp.run_dir, "interrupted", "stopped by the user (SIGINT)")
@@ -155,6 +157,9 @@ def print_summary(report: dict) -> None:
     table.add_row("run directory", report["run_dir"])
     table.add_row("best val accuracy", f"{report['best_val_acc']:.4f} (epoch {report['best_epoch']})")
     table.add_row("test accuracy", f"{report['test_acc']:.4f}")
-    table.add_row("macro F1", f"{report['f1_macro']:.4f}")
+    table.add_row("macro F1", f"{report['f1_macro']:.4f} (weighted {report['f1_weighted']:.4f})")
+    latency = f"{report['latency_ms_per_sample_p50']:.4f} ms/sample p50 at batch size {report['eval_batch_size']}"
+    table.add_row("inference", f"{latency}, {report['throughput_samples_per_s']:,.0f} samples/s")
     table.add_row("wall time", f"{report['wall_seconds']:.1f} s")
+    table.add_row("report", str(Path(report["run_dir"]) / "report.html"))
     Console().print(table)

@@ -1,0 +1,109 @@
+"""What the tensorboard, mlflow and wandb loggers share: when to start, what one epoch records, the test metrics.
+
+A backend subclasses `EpochLogger` and writes with its own library: `start`, `log_epoch`, `log_final`, `close`.
+"""
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as L
+
+from dlx.config.errors import ConfigError
+
+EPOCH_KEYS = ["train_loss", "train_acc", "val_loss", "val_acc"]  # from collect_epoch_metrics; lr, epoch_seconds added
+TEST_KEYS = ["test_acc", "test_loss", "f1_macro"]  # of report.json's numbers, those TensorBoard's HPARAMS tab shows
+
+
+def require(option: str, module: str, package: str) -> None:
+    """At build time, before any run directory: a missing library is a config error, not a crash mid-run."""
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError("logger", f"logger={option} needs the {package} package: pip install 'dlx[loggers]'")
+
+
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """{"optim": {"lr": 0.1}} -> {"optim.lr": 0.1}; lists stay values."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    out = {}
+    for k, v in node.items():
+        out.update(flatten(v, f"{prefix}{k}."))
+    return {k.removesuffix("."): v for k, v in out.items()}
+
+
+def run_identity(run_dir: Path) -> tuple[str, dict]:
+    """(run name as in runs/<name>/, resolved config) from what `dlx train` saved before the loggers start."""
+    if not (run_dir / "config.yaml").is_file():  # a run directory not made by dlx train (tests, notebooks)
+        return run_dir.parent.name, {}
+    from dlx.runs.restore import read_config
+    from dlx.train.run import run_name
+
+    cfg, choices = read_config(run_dir)
+    return run_name(cfg, choices), cfg
+
+
+class EpochLogger(L.Callback):
+    """Starts when training starts (after a resumed run's checkpoint is restored), logs once per epoch at step =
+    epoch (0-based, as metrics.csv), is written out when fit ends, takes the test metrics in `log_report`."""
+
+    def __init__(self):
+        self.run_dir: Path | None = None
+        self.started = False
+        self._t0, self._lr = 0.0, 0.0
+
+    def use_run_dir(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    # ---- what a backend implements -------------------------------------------------------------------------
+
+    def start(self, name: str, config: dict, first_epoch: int) -> None:
+        """first_epoch > 0: a resumed run; epochs from first_epoch on are logged again."""
+        raise NotImplementedError
+
+    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        raise NotImplementedError
+
+    def log_final(self, step: int, metrics: dict[str, float]) -> None:
+        raise NotImplementedError
+
+    def close(self, status: str, final: bool) -> None:
+        """status: completed | failed | interrupted; final: False at the end of fit (log_report may follow)."""
+        raise NotImplementedError
+
+    # ---- Lightning hooks -----------------------------------------------------------------------------------
+
+    def on_train_start(self, trainer, pl_module):
+        if trainer.is_global_zero and self.run_dir is not None and not self.started:
+            name, config = run_identity(self.run_dir)
+            self.start(name, config, trainer.current_epoch)
+            self.started = True
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._t0 = time.perf_counter()
+        self._lr = trainer.optimizers[0].param_groups[0]["lr"]  # epoch schedulers step before epoch-end hooks
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        if not self.started:
+            return
+        m = pl_module.collect_epoch_metrics()
+        metrics = {k: float(m[k]) for k in EPOCH_KEYS if k in m}
+        metrics.update(lr=float(self._lr), epoch_seconds=time.perf_counter() - self._t0)
+        self.log_epoch(trainer.current_epoch, metrics)
+
+    def teardown(self, trainer, pl_module, stage):
+        if self.started:  # end of fit: written out; stays open for log_report
+            self.close("completed", final=False)
+
+    def log_report(self, report: dict) -> None:
+        """The test metrics of RUN/report.json (best checkpoint), once dlx train has it; then the run is closed."""
+        if self.started:
+            numbers = {k: float(v) for k, v in report.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+            self.log_final(report.get("epochs_run", 0), numbers)  # test_acc, f1_macro, best_val_acc, train_seconds...
+            self.close("completed", final=True)
+            self.started = False
+
+    def on_exception(self, trainer, pl_module, exception):
+        if self.started:
+            self.close("interrupted" if isinstance(exception, KeyboardInterrupt) else "failed", final=True)
+            self.started = False

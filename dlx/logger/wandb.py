@@ -1,0 +1,65 @@
+"""Weights & Biases, offline by default: RUN/wandb/offline-run-<time>-<id>/ (no account, no network).  logger=[csv,wandb]
+
+    dlx train logger=[csv,wandb]
+    wandb sync runs/<name>/<stamp>/wandb/offline-run-*      # upload later, once logged in
+    dlx train logger=[csv,wandb] logger.wandb.mode=online  # needs WANDB_API_KEY or `wandb login`; never prompts
+"""
+
+from typing import Literal
+
+from dlx.config.errors import ConfigError
+from dlx.logger.base import EpochLogger, require
+
+Mode = Literal["offline", "online", "disabled"]
+
+
+class WandbEpochs(EpochLogger):
+    def __init__(self, project: str = "dlx", mode: Mode = "offline"):
+        super().__init__()
+        self.project, self.mode = project, mode
+        self.run = None
+
+    def start(self, name: str, config: dict, first_epoch: int) -> None:
+        import wandb
+
+        settings = wandb.Settings(
+            mode=self.mode,
+            silent=True,  # no banner, no login hints
+            console="off",  # dlx's own output stays as it is; nothing captured
+            x_disable_stats=True,  # no system-metrics sampler
+            x_disable_machine_info=True,
+            x_save_requirements=False,
+        )
+        previous = sorted((self.run_dir / "wandb").glob("offline-run-*"))  # a resumed run keeps its W&B id
+        self.run = wandb.init(
+            dir=str(self.run_dir),
+            project=self.project,
+            group=name,
+            name=f"{name}/{self.run_dir.name}",
+            config=config,
+            id=previous[-1].name.rsplit("-", 1)[-1] if first_epoch and previous else None,
+            resume="allow" if first_epoch else None,
+            reinit="finish_previous",  # a sweep's jobs share the process: one W&B run each
+            settings=settings,
+        )
+
+    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        self.run.log({"epoch": epoch, **metrics}, step=epoch)
+
+    def log_final(self, step: int, metrics: dict[str, float]) -> None:
+        self.run.summary.update(metrics)  # final numbers, not a series
+
+    def close(self, status: str, final: bool) -> None:
+        if final:  # after the test: a finished W&B run takes no more data
+            self.run.finish(exit_code=0 if status == "completed" else 1)
+            self.run = None
+
+
+def wandb_logger(project: str = "dlx", mode: Mode = "offline") -> WandbEpochs:
+    require("wandb", "wandb", "wandb")
+    if mode == "online":
+        import wandb
+
+        if not wandb.login(prompt=False, verify=False):  # already logged in, or WANDB_API_KEY: no prompt
+            raise ConfigError("logger.wandb.mode", "online needs WANDB_API_KEY or `wandb login`; offline needs neither")
+    return WandbEpochs(project, mode)
