@@ -14,8 +14,9 @@ from pathlib import Path
 
 from dlx.config.errors import ConfigError
 from dlx.run_dir import write_atomic, write_atomic_bytes
+from dlx.runs.resolve import resolve_run
 from dlx.runs.show import MISSING, REPORT_ORDER, fmt_metric, fmt_value, group_names
-from dlx.runs.table import Run, find_run, flatten, load_run
+from dlx.runs.table import Run, flatten, load_run
 
 HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "auc")
 LOWER_IS_BETTER = ("loss", "seconds", "_ms", "bytes", "param_count", "error")
@@ -57,7 +58,9 @@ def read_curves(run_dir: Path, label: str) -> dict[str, list[float]]:
         ) from None
     if not rows:
         raise ConfigError("RUN", f"{label}: metrics.csv in {run_dir} has no epoch yet")
-    return {k: [n if (n := number(r.get(k))) is not None else math.nan for r in rows] for k in rows[0]}
+    columns = {k: [n if (n := number(r.get(k))) is not None else math.nan for r in rows] for k in rows[0]}
+    columns.setdefault("epoch", list(range(len(rows))))
+    return columns
 
 
 # ---- runs side by side
@@ -73,6 +76,8 @@ def config_rows(runs: list[Run]) -> list[tuple[str, list]]:
     flat = [flatten(r.config) for r in runs]
     keys = list(dict.fromkeys(k for f in flat for k in f))
     for key in keys:
+        if key in {g for g, _ in rows}:  # `aug: {}` against aug.flip.p: the group's row says it already
+            continue
         values = [f.get(key, MISSING) for f in flat]
         if any(v != values[0] for v in values[1:]):
             rows.append((key, values))
@@ -151,6 +156,9 @@ def sweep_groups(sweep_dir: Path) -> tuple[list[dict], list[dict]]:
     from dlx.train.summary import METRICS, job_rows, mean_std_rows, setting
 
     rows = job_rows(sweep_dir)
+    for r in rows:  # a completed job without its numbers (no report.json) cannot be averaged
+        if r["status"] == "completed" and any(number(r[m]) is None for m in METRICS):
+            r["status"] = "completed, no report.json"
     done = [r for r in rows if r["status"] == "completed"]
     if not done:
         raise ConfigError("SWEEP", f"{sweep_dir}: no job completed; `dlx runs` shows their status")
@@ -296,7 +304,7 @@ def find_sweep(spec: str, runs_root: Path) -> Path | None:
 def compare_runs(specs: list[str], runs_root: Path, out: Path) -> None:
     if any(find_sweep(s, runs_root) for s in specs):
         raise ConfigError("RUN", "a sweep directory is compared on its own: dlx compare SWEEP_DIR")
-    paths = list(dict.fromkeys(find_run(s, runs_root) for s in specs))
+    paths = list(dict.fromkeys(resolve_run(s, runs_root) for s in specs))
     if len(paths) < 2:
         raise ConfigError("RUN", f"{specs[0]!r} and {specs[1]!r} are the same run; give two different runs")
     runs = [load_run(p, runs_root) for p in paths]

@@ -30,11 +30,17 @@ def resolve_run(spec: str, runs_root: Path) -> Path:
             raise ConfigError("RUN", f"'latest': there is no run under {runs_root}/")
         link = runs_root / "latest"
         return link.resolve() if link.is_symlink() and (link.resolve() / "status").is_file() else runs[0]
-    if (path / "status").is_file():
-        return path.resolve()
+    for candidate in (path, runs_root / spec):  # a path as given, or one under runs/
+        if (candidate / "status").is_file():
+            return candidate.resolve()
     if path.exists():
         raise ConfigError("RUN", f"{spec} is not a run directory (it has no status file)")
-    matches = [r for r in find_runs(runs_root) if r.name.startswith(path.name) or rel(r, runs_root).startswith(spec)]
+
+    # a prefix of the path under runs/ (cnn-digits/2026-11), or, without a slash, of the run's own name
+    def named(r: Path) -> bool:
+        return rel(r, runs_root).startswith(spec) or ("/" not in spec and r.name.startswith(spec))
+
+    matches = [r for r in find_runs(runs_root) if named(r)]
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
-from dlx.runs.table import Run, find_run, flatten, group_option, is_list_group, load_run
+from dlx.runs.resolve import resolve_run
+from dlx.runs.table import Run, flatten, group_option, is_list_group, load_run
 
 MISSING = object()  # a key one side does not have
 REPORT_ORDER = [
@@ -56,7 +57,10 @@ def differences(run: Run) -> tuple[list[tuple[str, object, object]], str]:
     """(key, default, this run) for each differing group option, then each differing key; and what 'default' is."""
     from dlx.config.compose import compose_config
 
-    default_config, default_choices = compose_config([])
+    try:
+        default_config, default_choices = compose_config([])
+    except Exception as e:  # a broken ./conf: the overrides printed above are all there is to say
+        return [], f"dlx's defaults do not compose here ({e}); the overrides above are what this run changed"
     rows = []
     for g in group_names(default_config, run.config, choices={**default_choices, **run.choices}):
         default, mine = group_option(g, default_choices, default_config), run.group(g)
@@ -69,9 +73,10 @@ def differences(run: Run) -> tuple[list[tuple[str, object, object]], str]:
         reference = default_config
         note = f"default: dlx's default config (this run's group options do not compose here: {e})"
     mine, ref = flatten(run.config), flatten(reference)
+    groups = {key for key, _, _ in rows}
     for key in [*mine, *(k for k in ref if k not in mine)]:
         a, b = ref.get(key, MISSING), mine.get(key, MISSING)
-        if a != b:
+        if a != b and key not in groups:  # `aug: {}` against aug.flip.p: the group's row says it already
             rows.append((key, a, b))
     return rows, note
 
@@ -158,7 +163,7 @@ def print_run(run: Run) -> None:
     for key, default, mine in rows:
         diff.add_row(escape(key), escape(fmt_value(default)), f"[bold]{escape(fmt_value(mine))}[/]")
     if not rows:
-        diff.add_row("(nothing: this run is dlx's default config)", "", "")
+        diff.add_row("(nothing differs)", "", "")
     console.print(diff)
     console.print(f"[dim]{escape(note)}[/]")
 
@@ -204,7 +209,7 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     runs_root = Path(args.runs_dir)
     try:
-        run = load_run(find_run(args.run, runs_root), runs_root)
+        run = load_run(resolve_run(args.run, runs_root), runs_root)
     except ConfigError as e:
         print(f"dlx show: {e}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dlx.config.errors import ConfigError
 from dlx.run_dir import read_status
-from dlx.runs.resolve import find_runs, rel, resolve_run, started_at
+from dlx.runs.resolve import find_runs, rel, started_at
 
 COLUMNS = ["best_val_acc", "test_acc", "f1_macro", "wall_seconds"]  # report.json metrics shown for every run
 SHOWN_GROUPS = ("data", "model")  # groups with their own column; their overrides are not repeated
@@ -57,14 +57,16 @@ def group_option(name: str, choices: dict, config: dict) -> str | None:
     """The option of a config group: `mlp`; a list group's options joined, `l2,dropout`, or `none`."""
     if name in choices:
         return choices[name]
-    block = list_group(name, config)
+    block = list_group(name, choices, config)
     return (",".join(block) or "none") if block is not None else None
 
 
-def list_group(name: str, config: dict) -> dict | None:
-    """The options chosen in a list group (reg, aug, logger), {} for none (`reg: []` leaves no key); else None."""
+def list_group(name: str, choices: dict, config: dict) -> dict | None:
+    """The options in a list group (reg, aug, logger) as config.yaml holds them; else None.
+
+    Hydra records no choice for a list group given as a list, and `reg: []` leaves no key: that is {}."""
     block = config.get(name)
-    if block is None and name in config_groups():
+    if block is None and name not in choices and name in config_groups():
         return {}
     return block if is_list_group(block) else None
 
@@ -101,12 +103,6 @@ def load_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def find_run(spec: str, runs_root: Path) -> Path:
-    """resolve_run, after trying spec as a path under runs/: `multirun/<stamp>/3` is that job, not every job 3."""
-    exact = runs_root / spec
-    return exact.resolve() if (exact / "status").is_file() else resolve_run(spec, runs_root)
 
 
 def load_run(path: Path, runs_root: Path) -> Run:
@@ -199,7 +195,7 @@ def where_matches(run: Run, key: str, wanted: str) -> bool:
         return run.status == wanted
     if key in run.choices and same_value(run.choices[key], wanted):
         return True
-    block = list_group(key, run.config)
+    block = list_group(key, run.choices, run.config)
     if block is not None:  # aug=flip also matches aug=standard (flip + crop)
         names = option_names(wanted)
         return names <= set(block) if names else not block

@@ -89,7 +89,8 @@ def write_run(
     for d in (run_dir, run_dir / ".hydra"):
         (d / "config.yaml").write_text(config_text)
         (d / "overrides.yaml").write_text(yaml.safe_dump(list(overrides)))
-    hydra = {"hydra": {"runtime": {"choices": {**choices, "hydra/launcher": "basic"}}, "overrides": {"task": overrides}}}
+    choices = {**choices, "hydra/launcher": "basic"}  # Hydra's own groups are recorded too
+    hydra = {"hydra": {"runtime": {"choices": choices}, "overrides": {"task": list(overrides)}}}
     (run_dir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra))
     best_val_acc = best_val_acc if best_val_acc is not None else (test_acc or 0.5) + 0.01
     if metrics:

@@ -45,7 +45,8 @@ def test_the_commands_never_import_torch_or_lightning(tmp_path: Path):
     write_run(root / "mlp-digits" / "2026-01-01_10-00-00", ["model=mlp"], minute=0)
     write_run(root / "cnn-digits" / "2026-01-01_11-00-00", ["optim.lr=0.01"], minute=1)
     write_sweep(root / "multirun" / "2026-01-02_10-00-00", [{"overrides": [f"seed={s}"]} for s in range(2)], minute=5)
-    block = "import sys; sys.modules.update(torch=None, lightning=None); from dlx.cli import main; sys.exit(main(sys.argv[1:]))"
+    blocked = "import sys; sys.modules.update(torch=None, lightning=None)"  # `import torch` now raises
+    block = f"{blocked}; from dlx.cli import main; sys.exit(main(sys.argv[1:]))"
     for args in (
         ["runs"],
         ["show", "latest"],

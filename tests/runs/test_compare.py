@@ -135,3 +135,12 @@ def test_a_sweep_with_no_completed_job(capsys, runs: Path):
     sweep = write_sweep(runs / "multirun" / "2026-01-02_10-00-00", sweep_jobs()[-1:], minute=10)
     assert main([str(sweep)]) == 2
     assert "no job completed" in capsys.readouterr().err and not Path("compare.png").exists()
+
+
+def test_a_completed_job_without_report_is_left_out_not_averaged(capsys, runs: Path):
+    sweep = write_sweep(runs / "multirun" / "2026-01-02_10-00-00", sweep_jobs()[:3], minute=10)
+    (sweep / "2" / "report.json").unlink()
+    assert main([str(sweep)]) == 0
+    (row,) = csv.DictReader(open("compare.csv"))
+    assert row["jobs"] == "2" and float(row["test_acc_mean"]) == pytest.approx(0.91)
+    assert "2 (completed, no report.json)" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import pytest
 
 from dlx.config.errors import ConfigError
 from dlx.runs.resolve import find_runs, resolve_run
-from dlx.runs.table import find_run
+from dlx.runs.resolve import resolve_run as find_run
 from tests.runs.fake_runs import write_run, write_sweep
 
 
@@ -29,17 +29,12 @@ def test_a_unique_prefix_of_the_name(runs: Path):
     assert resolve_run("2026-01-02_11", runs) == (runs / "cnn-digits" / "2026-01-02_11-00-00").resolve()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_run also matches r.name against the spec's last part ('2026'), so every run matches; "
-    "the name rule should apply only to a spec without '/'",
-)
 def test_a_unique_prefix_of_the_path_under_runs(runs: Path):
     assert resolve_run("cnn-digits/2026", runs) == (runs / "cnn-digits" / "2026-01-02_11-00-00").resolve()
 
 
 def test_the_commands_take_a_path_under_runs_exactly(tmp_path: Path):
-    """Every sweep has a job 3: `multirun/<stamp>/3` names one of them (dlx.runs.table.find_run)."""
+    """Every sweep has a job 3: `multirun/<stamp>/3` names one of them."""
     root = tmp_path / "runs"
     for stamp in ("2026-01-01_10-00-00", "2026-01-02_10-00-00"):
         write_sweep(root / "multirun" / stamp, [{"overrides": []}] * 2)

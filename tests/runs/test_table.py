@@ -78,6 +78,16 @@ def test_where_filters(capsys, runs: Path, where: list[str], expected: list[str]
     assert [n.split("_")[1][:2] for n in names(listed(capsys, runs, *args))] == expected
 
 
+def test_where_on_an_experiment_preset(capsys, runs: Path):
+    """experiment=digits_resnet sets model, optim, aug and reg: they are the run's options like any other."""
+    write_run(runs / "digits_resnet" / "2026-01-01_15-00-00", ["experiment=digits_resnet"], minute=5)
+    preset = ["digits_resnet/2026-01-01_15-00-00"]
+    for where in ("experiment=digits_resnet", "model=resnet", "optim=momentum", "aug=flip", "reg=label_smoothing"):
+        assert names(listed(capsys, runs, "--where", where)) == preset, where
+    assert len(listed(capsys, runs, "--where", "experiment=none")) == 5
+    assert names(listed(capsys, runs, "--where", "reg=[l2,dropout]")) == ["cnn-digits/2026-01-01_14-00-00"]
+
+
 def test_where_with_an_unknown_key_is_an_error_not_an_empty_list(capsys, runs: Path):
     assert main(["--runs-dir", str(runs), "--where", "optim.lrr=0.01"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
