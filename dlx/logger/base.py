@@ -1,10 +1,11 @@
-"""What the tensorboard, mlflow and wandb loggers share: when to start, what one epoch records, the test metrics.
+"""What the tensorboard, mlflow and wandb loggers share: when to start, what one epoch records, the final numbers.
 
 A backend subclasses `EpochLogger` and writes with its own library: `start`, `log_epoch`, `log_final`, `close`.
 """
 
 import importlib.util
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ EPOCH_KEYS = ["train_loss", "train_acc", "val_loss", "val_acc"]  # from collect_
 TEST_KEYS = ["test_acc", "test_loss", "f1_macro"]  # of report.json's numbers, those TensorBoard's HPARAMS tab shows
 
 
-def require(option: str, module: str, package: str) -> None:
-    """At build time, before any run directory: a missing library is a config error, not a crash mid-run."""
-    if importlib.util.find_spec(module) is None:
-        raise ConfigError("logger", f"logger={option} needs the {package} package: pip install 'dlx[loggers]'")
+def require(option: str) -> None:
+    """At build time, before any run directory: a missing library is a config error, not a crash mid-run.
+    Each option is named like its library (the module dlx.logger.mlflow imports the top-level mlflow)."""
+    if importlib.util.find_spec(option) is None:
+        raise ConfigError("logger", f"logger={option} needs the {option} package: pip install 'dlx[loggers]'")
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -32,15 +34,26 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     return {k.removesuffix("."): v for k, v in out.items()}
 
 
-def run_identity(run_dir: Path) -> tuple[str, dict]:
-    """(run name as in runs/<name>/, resolved config) from what `dlx train` saved before the loggers start."""
-    if not (run_dir / "config.yaml").is_file():  # a run directory not made by dlx train (tests, notebooks)
-        return run_dir.parent.name, {}
-    from dlx.runs.restore import read_config
-    from dlx.train.run import run_name
+@dataclass
+class RunInfo:
+    name: str  # as in runs/<name>/: cnn-digits, the experiment, or the `name` key (a sweep's jobs share it)
+    label: str  # the run directory under runs/: cnn-digits/2026-11-23_15-20-01, multirun/2026-11-23_15-20-01/3
+    config: dict  # the resolved config, as RUN/config.yaml
 
-    cfg, choices = read_config(run_dir)
-    return run_name(cfg, choices), cfg
+    @classmethod
+    def of(cls, run_dir: Path) -> "RunInfo":
+        """From what `dlx train` saved in the run directory before training started."""
+        if not (run_dir / "config.yaml").is_file():  # a run directory not made by dlx train (tests, notebooks)
+            return cls(run_dir.parent.name, f"{run_dir.parent.name}/{run_dir.name}", {})
+        from dlx.runs.restore import read_config
+        from dlx.train.run import run_name
+
+        cfg, choices = read_config(run_dir)
+        try:
+            label = run_dir.resolve().relative_to(Path(cfg["runs_dir"]).resolve()).as_posix()
+        except (KeyError, ValueError):
+            label = run_dir.name
+        return cls(run_name(cfg, choices), label, cfg)
 
 
 class EpochLogger(L.Callback):
@@ -57,7 +70,7 @@ class EpochLogger(L.Callback):
 
     # ---- what a backend implements -------------------------------------------------------------------------
 
-    def start(self, name: str, config: dict, first_epoch: int) -> None:
+    def start(self, run: RunInfo, first_epoch: int) -> None:
         """first_epoch > 0: a resumed run; epochs from first_epoch on are logged again."""
         raise NotImplementedError
 
@@ -75,8 +88,7 @@ class EpochLogger(L.Callback):
 
     def on_train_start(self, trainer, pl_module):
         if trainer.is_global_zero and self.run_dir is not None and not self.started:
-            name, config = run_identity(self.run_dir)
-            self.start(name, config, trainer.current_epoch)
+            self.start(RunInfo.of(self.run_dir), trainer.current_epoch)
             self.started = True
 
     def on_train_epoch_start(self, trainer, pl_module):

@@ -1,12 +1,12 @@
-"""RUN/tensorboard/: TensorBoard event files (per-epoch scalars, test metrics, the config).  logger=[csv,tensorboard]
+"""RUN/tensorboard/: TensorBoard event files (per-epoch scalars, test metrics, the config).  logger=tensorboard
 
-    dlx train logger=[csv,tensorboard]
-    tensorboard --logdir runs        # every run, named by its directory
+dlx train logger=[csv,tensorboard]
+tensorboard --logdir runs        # every run, named by its directory
 """
 
 from pathlib import Path
 
-from dlx.logger.base import EPOCH_KEYS, TEST_KEYS, EpochLogger, flatten, require
+from dlx.logger.base import EPOCH_KEYS, TEST_KEYS, EpochLogger, RunInfo, flatten, require
 
 
 class TensorBoardEpochs(EpochLogger):
@@ -23,15 +23,16 @@ class TensorBoardEpochs(EpochLogger):
     def _writer(self):
         from torch.utils.tensorboard import SummaryWriter
 
-        if self.writer is None:  # closed after fit: the test metrics go to a second event file
+        if self.writer is None:  # closed after fit: the report's numbers go to a second event file
             self.writer = SummaryWriter(str(self.log_dir), purge_step=self._purge_step)
             self._purge_step = None
         return self.writer
 
-    def start(self, name: str, config: dict, first_epoch: int) -> None:
+    def start(self, run: RunInfo, first_epoch: int) -> None:
         # a resumed run: readers drop what earlier event files hold from first_epoch on
         self._purge_step = first_epoch or None
         writer = self._writer()
+        config = run.config
         if not config or first_epoch:
             return
         from omegaconf import OmegaConf
@@ -50,7 +51,7 @@ class TensorBoardEpochs(EpochLogger):
         for key, value in metrics.items():
             writer.add_scalar(key, value, epoch)
 
-    log_final = log_epoch  # test_acc, f1_macro, ... at step = epochs run
+    log_final = log_epoch  # report.json's numbers (test_acc, f1_macro, ...) at step = epochs run
 
     def close(self, status: str, final: bool) -> None:
         if self.writer is not None:
@@ -59,5 +60,5 @@ class TensorBoardEpochs(EpochLogger):
 
 
 def tensorboard_logger(subdir: str = "tensorboard") -> TensorBoardEpochs:
-    require("tensorboard", "tensorboard", "tensorboard")
+    require("tensorboard")
     return TensorBoardEpochs(subdir)

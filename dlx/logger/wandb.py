@@ -1,14 +1,14 @@
-"""Weights & Biases, offline by default: RUN/wandb/offline-run-<time>-<id>/ (no account, no network).  logger=[csv,wandb]
+"""Weights & Biases, offline by default: RUN/wandb/offline-run-<time>-<id>/ (no account, no network).  logger=wandb
 
-    dlx train logger=[csv,wandb]
-    wandb sync runs/<name>/<stamp>/wandb/offline-run-*      # upload later, once logged in
-    dlx train logger=[csv,wandb] logger.wandb.mode=online  # needs WANDB_API_KEY or `wandb login`; never prompts
+dlx train logger=[csv,wandb]
+wandb sync runs/<name>/<stamp>/wandb/offline-run-*      # upload later, once logged in
+dlx train logger=[csv,wandb] logger.wandb.mode=online  # needs WANDB_API_KEY or `wandb login`; never prompts
 """
 
 from typing import Literal
 
 from dlx.config.errors import ConfigError
-from dlx.logger.base import EpochLogger, require
+from dlx.logger.base import EpochLogger, RunInfo, require
 
 Mode = Literal["offline", "online", "disabled"]
 
@@ -19,9 +19,13 @@ class WandbEpochs(EpochLogger):
         self.project, self.mode = project, mode
         self.run = None
 
-    def start(self, name: str, config: dict, first_epoch: int) -> None:
+    def start(self, run: RunInfo, first_epoch: int) -> None:
+        import os
+
         import wandb
 
+        if self.mode != "online":
+            os.environ.setdefault("WANDB_ERROR_REPORTING", "false")  # offline means offline: no error reports sent
         settings = wandb.Settings(
             mode=self.mode,
             silent=True,  # no banner, no login hints
@@ -34,9 +38,9 @@ class WandbEpochs(EpochLogger):
         self.run = wandb.init(
             dir=str(self.run_dir),
             project=self.project,
-            group=name,
-            name=f"{name}/{self.run_dir.name}",
-            config=config,
+            group=run.name,
+            name=run.label,
+            config=run.config,
             id=previous[-1].name.rsplit("-", 1)[-1] if first_epoch and previous else None,
             resume="allow" if first_epoch else None,
             reinit="finish_previous",  # a sweep's jobs share the process: one W&B run each
@@ -50,13 +54,13 @@ class WandbEpochs(EpochLogger):
         self.run.summary.update(metrics)  # final numbers, not a series
 
     def close(self, status: str, final: bool) -> None:
-        if final:  # after the test: a finished W&B run takes no more data
+        if final:  # after log_report or an error, not after fit: a finished W&B run takes no more data
             self.run.finish(exit_code=0 if status == "completed" else 1)
             self.run = None
 
 
 def wandb_logger(project: str = "dlx", mode: Mode = "offline") -> WandbEpochs:
-    require("wandb", "wandb", "wandb")
+    require("wandb")
     if mode == "online":
         import wandb
 

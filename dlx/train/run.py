@@ -64,6 +64,9 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         report = fit_and_test(exp)
         report["wall_seconds"] = time.perf_counter() - started
         write_json(exp.run_dir / "report.json", report)
+        for callback in exp.trainer.callbacks:  # tensorboard, mlflow, wandb record report.json's numbers
+            if hasattr(callback, "log_report"):
+                callback.log_report(report)
         write_report(exp.run_dir)  # report.html and plots/
         write_status(exp.run_dir, "completed")
     except (KeyboardInterrupt, SystemExit) as e:  # Lightning turns Ctrl-C into sys.exit(1) after its cleanup

@@ -99,7 +99,7 @@ def test_mlflow_run_holds_metric_history_test_metrics_and_config_params(run):
     experiment = client.get_experiment_by_name("logtest")  # the run's name
     (mlrun,) = client.search_runs([experiment.experiment_id])
     assert mlrun.info.status == "FINISHED"
-    assert mlrun.info.run_name == "stamp"
+    assert mlrun.info.run_name == "logtest/stamp"  # the run directory under runs/
     assert mlrun.data.tags["dlx.run_dir"] == str(run["dir"].resolve())
     for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
         history = sorted(client.get_metric_history(mlrun.info.run_id, key), key=lambda m: m.step)
@@ -162,14 +162,16 @@ def test_wandb_offline_run_holds_history_summary_and_config(run):
     assert exit_code == 0
 
 
-@pytest.mark.parametrize(("option", "module"), [("tensorboard", "tensorboard"), ("mlflow", "mlflow"), ("wandb", "wandb")])
+@pytest.mark.parametrize(
+    ("option", "module"), [("tensorboard", "tensorboard"), ("mlflow", "mlflow"), ("wandb", "wandb")]
+)
 def test_a_missing_library_is_a_config_error_naming_the_extra(option, module, monkeypatch):
     import importlib.util
 
     find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else find_spec(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == option else find_spec(name, *a))
     node = {"_target_": f"dlx.logger.{option}.{option}_logger"}
-    with pytest.raises(ConfigError, match=rf"^logger: logger={option} needs the {module} package: pip install"):
+    with pytest.raises(ConfigError, match=rf"^logger: logger={option} needs the {option} package: pip install"):
         build_node(f"logger.{option}", node)
 
 
@@ -182,6 +184,7 @@ def test_wandb_online_without_an_api_key_fails_at_build_without_prompting(tmp_pa
         build_node("logger.wandb", node)
 
 
+@pytest.mark.filterwarnings("ignore:Checkpoint directory .* exists and is not empty")
 def test_a_resumed_run_continues_its_mlflow_run_tensorboard_series_and_wandb_id(tmp_path):
     """dlx train resume=RUN rebuilds the experiment in the same directory and fits on from last.ckpt."""
     import wandb
