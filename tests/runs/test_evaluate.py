@@ -54,14 +54,15 @@ def test_eval_on_other_data_settings_writes_its_own_file(trained: Path):
         ),
     ],
 )
-def test_bad_eval_input_is_one_line_exit_2_and_writes_nothing(args, message, trained: Path):
+def test_bad_eval_input_is_one_line_exit_2_and_writes_nothing(args, message, trained: Path, monkeypatch, capsys):
+    from dlx.runs.evaluate import main  # in-process: the same entry point the CLI dispatches to
+
     (run,) = run_dirs(trained / "runs")
     before = sorted(p.name for p in (run / "eval").iterdir()) if (run / "eval").exists() else []
-    out = run_dlx("eval", *args, cwd=trained)
-    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
-        f"dlx eval: {out.stderr.split(': ', 1)[1].strip()}"
-    ]
-    assert message in out.stderr
+    monkeypatch.chdir(trained)
+    assert main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dlx eval: ") and message in lines[0], lines
     after = sorted(p.name for p in (run / "eval").iterdir()) if (run / "eval").exists() else []
     assert after == before
 
@@ -78,3 +79,17 @@ def test_a_corrupt_checkpoint_is_named(tmp_path: Path, trained: Path):
     best.write_bytes(data[: len(data) // 3])
     out = run_dlx("eval", str(copy), cwd=tmp_path)
     assert out.returncode == 2 and f"{best} cannot be loaded" in out.stderr
+
+
+def test_a_run_without_checkpoint_is_named(tmp_path: Path, trained: Path, monkeypatch, capsys):
+    import shutil
+
+    from dlx.runs.evaluate import main
+
+    (run,) = run_dirs(trained / "runs")
+    copy = tmp_path / "runs" / "copy" / run.name
+    shutil.copytree(run, copy, symlinks=True, ignore=shutil.ignore_patterns("checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    assert main([str(copy)]) == 2
+    assert "has no checkpoint (last.ckpt is missing): did it train?" in capsys.readouterr().err
+    assert not (copy / "eval").exists()

@@ -87,12 +87,15 @@ def test_csv_rows_are_encoded_with_the_training_columns(tmp_path: Path):
         ("bad.png", b"not a png", "cannot be read as an image"),
     ],
 )
-def test_wrong_inputs_are_one_line_exit_2(name, content, message, tmp_path: Path, digits_run: Path):
+def test_wrong_inputs_are_one_line_exit_2(name, content, message, tmp_path, digits_run, monkeypatch, capsys):
+    from dlx.runs.predict import main  # in-process: the same entry point the CLI dispatches to
+
     given = tmp_path / name
     if content is None:
         np.save(given, np.zeros((3, 4)))
     else:
         given.write_bytes(content)
-    out = run_dlx("predict", "latest", str(given), cwd=digits_run)
-    assert out.returncode == 2 and message in out.stderr, out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1 and out.stdout == ""
+    monkeypatch.chdir(digits_run)
+    assert main(["latest", str(given)]) == 2
+    out = capsys.readouterr()
+    assert message in out.err and len(out.err.strip().splitlines()) == 1 and out.out == "", out.err
