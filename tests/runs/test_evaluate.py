@@ -88,7 +88,7 @@ def test_a_run_without_checkpoint_is_named(tmp_path: Path, trained: Path, monkey
 
     (run,) = run_dirs(trained / "runs")
     copy = tmp_path / "runs" / "copy" / run.name
-    shutil.copytree(run, copy, symlinks=True, ignore=shutil.ignore_patterns("checkpoints"))
+    shutil.copytree(run, copy, symlinks=True, ignore=shutil.ignore_patterns("checkpoints", "eval"))
     monkeypatch.chdir(tmp_path)
     assert main([str(copy)]) == 2
     assert "has no checkpoint (last.ckpt is missing): did it train?" in capsys.readouterr().err
