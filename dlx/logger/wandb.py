@@ -5,12 +5,16 @@ wandb sync runs/<name>/<stamp>/wandb/offline-run-*      # upload later, once log
 dlx train logger=[csv,wandb] logger.wandb.mode=online  # needs WANDB_API_KEY or `wandb login`; never prompts
 """
 
+import re
 from typing import Literal
 
 from dlx.config.errors import ConfigError
 from dlx.logger.base import EpochLogger, RunInfo, require
 
 Mode = Literal["offline", "online", "disabled"]
+
+
+RUN_FOLDER = re.compile(r"^offline-run-\d{8}_\d{6}-([^-]+)")  # offline-run-<YYYYMMDD_HHMMSS>-<id>[-N]
 
 
 class WandbEpochs(EpochLogger):
@@ -34,14 +38,16 @@ class WandbEpochs(EpochLogger):
             x_disable_machine_info=True,
             x_save_requirements=False,
         )
-        previous = sorted((self.run_dir / "wandb").glob("offline-run-*"))  # a resumed run keeps its W&B id
+        # a resumed run keeps its W&B id; a folder made in the same second as another gets a -N suffix
+        previous = [RUN_FOLDER.match(p.name) for p in sorted((self.run_dir / "wandb").glob("offline-run-*"))]
+        previous = [m.group(1) for m in previous if m]
         self.run = wandb.init(
             dir=str(self.run_dir),
             project=self.project,
             group=run.name,
             name=run.label,
             config=run.config,
-            id=previous[-1].name.rsplit("-", 1)[-1] if first_epoch and previous else None,
+            id=previous[0] if first_epoch and previous else None,
             resume="allow" if first_epoch else None,
             reinit="finish_previous",  # a sweep's jobs share the process: one W&B run each
             settings=settings,

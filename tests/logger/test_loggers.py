@@ -211,5 +211,7 @@ def test_a_resumed_run_continues_its_mlflow_run_tensorboard_series_and_wandb_id(
     events = EventAccumulator(str(run_dir / "tensorboard"))
     events.Reload()
     assert [s.step for s in events.Scalars("val_acc")] == list(range(EPOCHS))
-    ids = {p.name.rsplit("-", 1)[-1] for p in (run_dir / "wandb").glob("offline-run-*")}
+    from dlx.logger.wandb import RUN_FOLDER
+
+    ids = {RUN_FOLDER.match(p.name).group(1) for p in (run_dir / "wandb").glob("offline-run-*")}
     assert len(ids) == 1, "one W&B run id: `wandb sync` puts both parts in one run"
