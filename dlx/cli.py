@@ -8,6 +8,7 @@ import sys
 
 COMMANDS = {
     "train": "compose an experiment from config groups and train it (Hydra overrides; -m for a sweep)",
+    "search": "hyperparameter search with Optuna: dlx search search=NAME [OVERRIDES] | dlx search resume=SWEEP_DIR",
     "runs": "list the runs under runs/, newest first: dlx runs [--where KEY=VALUE] [--sort METRIC] [--json]",
     "show": "one run: what differs from the defaults, its metrics, its files: dlx show RUN",
     "compare": "runs side by side, learning curves in one PNG: dlx compare RUN RUN ... | dlx compare SWEEP_DIR",
@@ -20,6 +21,7 @@ COMMANDS = {
 # each command's entry point, imported only when it runs (so `dlx --help` stays instant)
 ENTRY_POINTS = {
     "train": "dlx.train.command",
+    "search": "dlx.search.command",
     "runs": "dlx.runs.table",
     "show": "dlx.runs.show",
     "compare": "dlx.runs.compare",
