@@ -1,0 +1,143 @@
+"""`dlx search` end to end: trials as runs, pruning, a crashed trial, resume after a real kill, bad input."""
+
+import csv
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DLX, run_dlx
+
+FAST = ["model=mlp", "trainer.limit_train_batches=3", "trainer.progress=false"]
+
+
+def sweep_of(workdir: Path, name: str) -> Path:
+    [d] = list((workdir / "runs" / "sweeps" / name).iterdir())
+    return d
+
+
+def trials(sweep: Path) -> list[dict]:
+    with open(sweep / "trials.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_random_search_runs_its_trials_as_runs_and_writes_the_outputs(workdir: Path):
+    out = run_dlx(
+        "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=3",
+        "trainer.max_epochs=2", *FAST, cwd=workdir,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    sweep = sweep_of(workdir, "digits_cnn")
+    rows = trials(sweep)
+    assert [r["state"] for r in rows] == ["complete"] * 3 and all(r["epochs"] == "2" for r in rows)
+    for r in rows:
+        assert 1e-4 <= float(r["optim.lr"]) <= 3e-2 and 8 <= int(r["model.width"]) <= 48
+        report = json.loads((Path(r["run_dir"]) / "report.json").read_text())
+        assert report["best_val_acc"] == pytest.approx(float(r["val_acc"]))
+    assert (sweep / "history.png").stat().st_size > 5000 and (sweep / "importance.png").is_file()
+    listed = json.loads(run_dlx("runs", "--json", cwd=workdir).stdout)
+    assert len([r for r in listed if "/sweeps/" in r["run_dir"]]) == 3, "dlx runs shows the trials"
+    best = max(rows, key=lambda r: float(r["val_acc"]))
+    text = (sweep / "best.yaml").read_text()
+    assert f"best trial {best['trial']} " in text and "override /optim" in text
+    again = run_dlx("train", "--config-dir", str(sweep), "experiment=best", "trainer.max_epochs=1", cwd=workdir)
+    assert again.returncode == 0, again.stderr
+
+
+def test_hyperband_prunes_trials_that_lag(workdir: Path):
+    out = run_dlx(
+        "search", "search=digits_cnn", "search.sampler=random", "search.pruner=hyperband", "search.n_trials=10",
+        "trainer.max_epochs=9", *FAST, cwd=workdir, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = trials(sweep_of(workdir, "digits_cnn"))
+    pruned = [r for r in rows if r["state"] == "pruned"]
+    assert pruned and all(int(r["epochs"]) < 9 for r in pruned), rows
+    assert all((Path(r["run_dir"]) / "status").read_text().startswith("pruned") for r in pruned)
+
+
+def test_a_crashing_trial_is_recorded_and_the_search_goes_on(workdir: Path):
+    conf = workdir / "conf" / "search"
+    conf.mkdir(parents=True)
+    (conf / "crash.yaml").write_text(
+        "# depth 9 cannot fit 8x8 digits.  dlx search search=crash\n_target_: dlx.search.spec.search\n"
+        "sampler: grid\npruner: none\nspace:\n  model.depth: choice(2, 9)\n"
+    )
+    out = run_dlx("search", "search=crash", "trainer=smoke", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    rows = {r["model.depth"]: r for r in trials(sweep_of(workdir, "crash"))}
+    assert rows["2"]["state"] == "complete"
+    assert rows["9"]["state"] == "fail" and "needs images of at least" in rows["9"]["error"]
+
+
+def finished_trials(sweep: Path) -> int:
+    import optuna
+
+    if not (sweep / "study.db").exists():
+        return 0
+    try:
+        study = optuna.load_study(study_name="dlx", storage=f"sqlite:///{sweep / 'study.db'}")
+    except Exception:
+        return 0
+    return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+
+
+def test_a_killed_search_resumes_without_rerunning_finished_trials(workdir: Path):
+    args = ["search=digits_cnn", "search.sampler=tpe", "search.pruner=none", "search.n_trials=5"]
+    command = [DLX, "search", *args, "trainer.max_epochs=3", *FAST]
+    proc = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    sweep = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list((workdir / "runs" / "sweeps" / "digits_cnn").glob("*/study.db"))
+        sweep = found[0].parent if found else None
+        if sweep and finished_trials(sweep) >= 2:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.2)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "killed mid-search"
+    done_before = {p.parent.name: p.stat().st_mtime_ns for p in (sweep / "trials").glob("*/report.json")}
+    assert len(done_before) >= 2 and not (sweep / "trials.csv").exists()
+
+    out = run_dlx("search", f"resume={sweep}", cwd=workdir, timeout=600)
+    assert out.returncode == 0, out.stderr
+    rows = trials(sweep)
+    assert len(rows) == 5, "the budget counts every finished trial, the killed one included"
+    assert all(r["state"] in ("complete", "fail") for r in rows)
+    killed = [r for r in rows if r["state"] == "fail"]
+    assert all("killed" in r["error"] for r in killed) and len(killed) <= 1
+    after = {p.parent.name: p.stat().st_mtime_ns for p in (sweep / "trials").glob("*/report.json")}
+    assert all(after[k] == v for k, v in done_before.items()), "finished trials were not run again"
+
+
+BAD = [
+    ({"space": {"model.widht": "int(1, 4)"}}, "search.space.model.widht: no such config key; did you mean 'model.width'"),
+    ({"space": {"model.width": "int(48, 8)"}}, "search.space.model.width: the range 48..8 is empty or inverted"),
+    ({"space": {"optim.lr": "loguniform(0, 1)"}}, "a log-scale range needs a positive low bound; got 0"),
+    ({"space": {}}, "search.space: is empty"),
+    ({"sampler": "anneal"}, "search.sampler: got 'anneal'"),
+    ({"pruner": "median"}, "search.pruner: got 'median'"),
+    ({"objective": "test_acc"}, "search.objective: training never logs 'test_acc'"),
+    ({"space": {"model.dropout": "uniform(0.0, 1.5)"}}, "model.dropout"),
+    ({"space": {"model": "choice(cnn, nope)"}}, "model: unknown option 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD)
+def test_bad_search_input_is_one_line_before_any_trial(change, message, workdir: Path, monkeypatch, capsys):
+    import yaml
+
+    from dlx.search.command import main
+
+    node = {"_target_": "dlx.search.spec.search", "space": {"optim.lr": "loguniform(1e-4, 1e-2)"}, **change}
+    conf = workdir / "conf" / "search"
+    conf.mkdir(parents=True)
+    (conf / "bad.yaml").write_text("# a bad space.  dlx search search=bad\n" + yaml.safe_dump(node))
+    monkeypatch.chdir(workdir)
+    assert main(["search=bad"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dlx search: config error: ") and message in err[0], err
+    assert not (workdir / "runs").exists(), "no sweep directory, no trial"
