@@ -58,7 +58,7 @@ def run_trial(trial, spec, base_overrides: list[str], sweep_dir: Path, config_di
     params = {d.key: d.suggest(trial) for d in spec.dimensions}
     overrides = [*base_overrides, *(override(k, v) for k, v in params.items())]
     run_dir = sweep_dir / "trials" / str(trial.number)
-    trial.set_user_attr("run_dir", str(run_dir))
+    trial.set_user_attr("run_dir", str(run_dir.resolve()))
     opened = False
     try:
         cfg, choices = compose_config(overrides, config_dir)
