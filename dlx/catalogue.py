@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dlx.config.paths import config_search_dirs
 
-COMMAND = re.compile(r"\s{2,}(dlx train .*)$")
+COMMAND = re.compile(r"\s{2,}(dlx (?:train|search) .*)$")
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def test_option_header_documents_its_command(group, option):
     lines = (CONF / group / f"{option}.yaml").read_text().splitlines()
     header = [ln for ln in lines[:3] if ln.startswith("#") and "@package" not in ln]
     assert header, f"{group}/{option}.yaml needs a one-line description comment"
-    assert any("dlx train" in ln for ln in header), "the header shows the command that uses it"
+    assert any("dlx train" in ln or "dlx search" in ln for ln in header), "the header shows the command that uses it"
 
 
 def accelerator_missing(option: str) -> bool:
@@ -73,6 +73,9 @@ def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
         with pytest.raises(ConfigError, match=r"trainer: accelerator="):
             build(overrides, tmp_path / "run")
         return
+    if group == "search":
+        search_smoke(option, tmp_path)
+        return
     if group == "data":
         overrides += smoke_overrides(option, tmp_path)
     exp = build(overrides, tmp_path / "run")
@@ -83,6 +86,24 @@ def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True)), "a step changed the weights"
     assert all(torch.isfinite(p).all() for p in after)
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()
+
+
+def search_smoke(option: str, tmp_path: Path) -> None:
+    """A search option runs two smoke-sized trials end to end."""
+    import csv
+    import os
+
+    from dlx.search.command import main
+
+    here = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        assert main([f"search={option}", "search.n_trials=2", "trainer=smoke", "trainer.progress=false"]) == 0
+    finally:
+        os.chdir(here)
+    [sweep] = (tmp_path / "runs" / "sweeps" / option).iterdir()
+    with open(sweep / "trials.csv") as f:
+        assert [r["state"] for r in csv.DictReader(f)] == ["complete", "complete"]
 
 
 @pytest.fixture(scope="module")
