@@ -22,6 +22,7 @@ def trial_rows(study, spec) -> list[dict]:
                 "seconds": round(t.user_attrs["seconds"], 2) if "seconds" in t.user_attrs else "",
                 "error": t.user_attrs.get("error", ""),
                 "run_dir": t.user_attrs.get("run_dir", ""),
+                "worker_pid": t.user_attrs.get("pid", ""),
             }
         )
     return rows

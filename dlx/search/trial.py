@@ -4,6 +4,7 @@ The objective reaches Optuna after every epoch (trial.report), so a pruner can s
 trial stops at that epoch's end, keeps its run directory, and is recorded as pruned with its epochs.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def run_trial(trial, spec, base_overrides: list[str], sweep_dir: Path, config_di
     overrides = [*base_overrides, *(override(k, v) for k, v in params.items())]
     run_dir = sweep_dir / "trials" / str(trial.number)
     trial.set_user_attr("run_dir", str(run_dir.resolve()))
+    trial.set_user_attr("pid", os.getpid())  # which worker process ran it (n_jobs > 1)
     opened = False
     try:
         cfg, choices = compose_config(overrides, config_dir)
