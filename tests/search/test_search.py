@@ -114,7 +114,10 @@ def test_a_killed_search_resumes_without_rerunning_finished_trials(workdir: Path
 
 
 BAD = [
-    ({"space": {"model.widht": "int(1, 4)"}}, "search.space.model.widht: no such config key; did you mean 'model.width'"),
+    (
+        {"space": {"model.widht": "int(1, 4)"}},
+        "search.space.model.widht: no such config key; did you mean 'model.width'",
+    ),
     ({"space": {"model.width": "int(48, 8)"}}, "search.space.model.width: the range 48..8 is empty or inverted"),
     ({"space": {"optim.lr": "loguniform(0, 1)"}}, "a log-scale range needs a positive low bound; got 0"),
     ({"space": {}}, "search.space: is empty"),
@@ -141,3 +144,14 @@ def test_bad_search_input_is_one_line_before_any_trial(change, message, workdir:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("dlx search: config error: ") and message in err[0], err
     assert not (workdir / "runs").exists(), "no sweep directory, no trial"
+
+
+def test_two_worker_processes_share_one_study(workdir: Path):
+    out = run_dlx(
+        "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=4",
+        "search.n_jobs=2", "trainer=smoke", cwd=workdir,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = trials(sweep_of(workdir, "digits_cnn"))
+    assert sorted(int(r["trial"]) for r in rows) == [0, 1, 2, 3] and {r["state"] for r in rows} == {"complete"}
+    assert len({r["worker_pid"] for r in rows}) == 2, "both processes took trials"
