@@ -5,7 +5,7 @@ DLX := $(VENV)/bin/dlx
 STAMP := $(VENV)/.dlx-installed
 ARGS ?=
 
-.PHONY: setup chromium train test smoke lint bench clean
+.PHONY: setup chromium train test smoke lint bench bench-search clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ bench: $(STAMP)
 	$(PY) bench/train_overhead.py $(ARGS)
 	$(PY) bench/default_run.py
 	$(PY) bench/aug_throughput.py
+
+# several minutes: parallel trials, Hyperband against the full grid, TPE against random (3 seeds)
+bench-search: $(STAMP)
+	$(PY) bench/search.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

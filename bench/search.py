@@ -81,47 +81,60 @@ print(states.count("COMPLETE"), "|".join(errors)[:300])
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--trials", type=int, default=12, help="trials per search in parts 1 and 3")
+    p.add_argument("--epochs", type=int, default=27, help="epochs of a full trial in part 2")
+    p.add_argument("--parts", default="123", help="which parts to run, e.g. 2")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         print(f"dlx search on digits (MLP), {args.trials} trials per search unless noted")
+        if "1" in args.parts:
+            parallel(root, args.trials)
+        if "2" in args.parts:
+            hyperband_against_grid(root, args.epochs)
+        if "3" in args.parts:
+            tpe_against_random(root, args.trials)
 
-        short = ["trainer.max_epochs=3"]
-        node = {"space": SMOOTH_SPACE, "sampler": "random", "pruner": "none", "n_trials": args.trials}
-        one, t1 = search(root / "p1", "serial", {**node, "n_jobs": 1}, short)
-        two, t2 = search(root / "p2", "procs", {**node, "n_jobs": 2}, short)
-        workers = len({r["worker_pid"] for r in two})
-        (root / "p3").mkdir()
-        t3, threads = optuna_threads(root / "p3", args.trials)
-        print("\n1. parallel trials                  wall s   speed-up   result")
-        print(f"   one process                     {t1:7.1f}      1.00x   {len(one)} trials")
-        print(
-            f"   dlx worker processes (n_jobs=2) {t2:7.1f}      {t1 / t2:.2f}x   {len(two)} trials, {workers} workers"
-        )
-        print(f"   Optuna threads (n_jobs=2)       {t3:7.1f}      {t1 / t3:.2f}x   {threads}")
 
-        full = ["trainer.max_epochs=9"]
-        grid, tg = search(root / "g", "grid", {"space": GRID_SPACE, "sampler": "grid", "pruner": "none"}, full)
-        hb_node = {"space": GRID_SPACE, "sampler": "random", "pruner": "hyperband", "n_trials": len(grid)}
-        hb, th = search(root / "h", "hyperband", hb_node, full)
-        print("\n2. Hyperband against the full grid (24 points, 9 epochs each)")
-        print(f"   grid       best val acc {best(grid):.4f}   epochs {epochs(grid):4d}   wall {tg:.1f} s")
-        print(f"   hyperband  best val acc {best(hb):.4f}   epochs {epochs(hb):4d}   wall {th:.1f} s")
-        gap, share = best(grid) - best(hb), epochs(hb) / epochs(grid)
-        print(f"   gap {gap * 100:.2f} points (target <= 1), epochs ratio {share:.2f} (target <= 0.33)")
+def parallel(root: Path, trials: int) -> None:
+    short = ["trainer.max_epochs=3"]
+    node = {"space": SMOOTH_SPACE, "sampler": "random", "pruner": "none", "n_trials": trials}
+    one, t1 = search(root / "p1", "serial", {**node, "n_jobs": 1}, short)
+    two, t2 = search(root / "p2", "procs", {**node, "n_jobs": 2}, short)
+    workers = len({r["worker_pid"] for r in two})
+    (root / "p3").mkdir()
+    t3, threads = optuna_threads(root / "p3", trials)
+    print("\n1. parallel trials                  wall s   speed-up   result")
+    print(f"   one process                     {t1:7.1f}      1.00x   {len(one)} trials")
+    print(f"   dlx worker processes (n_jobs=2) {t2:7.1f}      {t1 / t2:.2f}x   {len(two)} trials, {workers} workers")
+    print(f"   Optuna threads (n_jobs=2)       {t3:7.1f}      {t1 / t3:.2f}x   {threads}")
 
-        results = {"tpe": [], "random": []}
-        for seed in range(3):
-            for sampler in results:
-                node = {"space": SMOOTH_SPACE, "sampler": sampler, "pruner": "none", "n_trials": args.trials}
-                node["sampler_seed"] = seed
-                rows, _ = search(root / f"{sampler}{seed}", sampler, node, ["trainer.max_epochs=5"])
-                results[sampler].append(best(rows))
-        tpe, rnd = statistics.fmean(results["tpe"]), statistics.fmean(results["random"])
-        print(f"\n3. TPE against random, {args.trials} trials, sampler seeds 0-2, best val acc")
-        print(f"   tpe    {' '.join(f'{v:.4f}' for v in results['tpe'])}   mean {tpe:.4f}")
-        print(f"   random {' '.join(f'{v:.4f}' for v in results['random'])}   mean {rnd:.4f}")
-        print(f"   ratio tpe/random {tpe / rnd:.4f}; error ratio (1-tpe)/(1-random) {(1 - tpe) / (1 - rnd):.2f}")
+
+def hyperband_against_grid(root: Path, max_epochs: int) -> None:
+    full = [f"trainer.max_epochs={max_epochs}"]
+    grid_node = {"space": GRID_SPACE, "sampler": "grid", "pruner": "none", "n_trials": 1000}  # the whole grid
+    grid, tg = search(root / "g", "grid", grid_node, full)
+    hb_node = {"space": GRID_SPACE, "sampler": "random", "pruner": "hyperband", "n_trials": len(grid)}
+    hb, th = search(root / "h", "hyperband", hb_node, full)
+    print(f"\n2. Hyperband against the full grid ({len(grid)} points, {max_epochs} epochs each)")
+    print(f"   grid       best val acc {best(grid):.4f}   epochs {epochs(grid):4d}   wall {tg:.1f} s")
+    print(f"   hyperband  best val acc {best(hb):.4f}   epochs {epochs(hb):4d}   wall {th:.1f} s")
+    gap, share = best(grid) - best(hb), epochs(hb) / epochs(grid)
+    print(f"   gap {gap * 100:.2f} points (target <= 1), epochs ratio {share:.2f} (target <= 0.33)")
+
+
+def tpe_against_random(root: Path, trials: int) -> None:
+    results = {"tpe": [], "random": []}
+    for seed in range(3):
+        for sampler in results:
+            node = {"space": SMOOTH_SPACE, "sampler": sampler, "pruner": "none", "n_trials": trials}
+            node["sampler_seed"] = seed
+            rows, _ = search(root / f"{sampler}{seed}", sampler, node, ["trainer.max_epochs=5"])
+            results[sampler].append(best(rows))
+    tpe, rnd = statistics.fmean(results["tpe"]), statistics.fmean(results["random"])
+    print(f"\n3. TPE against random, {trials} trials, sampler seeds 0-2, best val acc")
+    print(f"   tpe    {' '.join(f'{v:.4f}' for v in results['tpe'])}   mean {tpe:.4f}")
+    print(f"   random {' '.join(f'{v:.4f}' for v in results['random'])}   mean {rnd:.4f}")
+    print(f"   ratio tpe/random {tpe / rnd:.4f}; error ratio (1-tpe)/(1-random) {(1 - tpe) / (1 - rnd):.2f}")
 
 
 if __name__ == "__main__":
