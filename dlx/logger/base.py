@@ -5,6 +5,7 @@ A backend subclasses `EpochLogger` and writes with its own library: `start`, `lo
 
 import importlib.util
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class RunInfo:
         return cls(run_name(cfg, choices), label, cfg)
 
 
-class EpochLogger(L.Callback):
+class EpochLogger(L.Callback, ABC):
     """Starts when training starts (after a resumed run's checkpoint is restored), logs once per epoch at step =
     epoch (0-based, as metrics.csv), is written out when fit ends, takes the test metrics in `log_report`."""
 
@@ -70,19 +71,21 @@ class EpochLogger(L.Callback):
 
     # ---- what a backend implements -------------------------------------------------------------------------
 
+    @abstractmethod
     def start(self, run: RunInfo, first_epoch: int) -> None:
         """first_epoch > 0: a resumed run; epochs from first_epoch on are logged again."""
-        raise NotImplementedError
+        ...
 
-    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None: ...
 
-    def log_final(self, step: int, metrics: dict[str, float]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def log_final(self, step: int, metrics: dict[str, float]) -> None: ...
 
+    @abstractmethod
     def close(self, status: str, final: bool) -> None:
         """status: completed | failed | interrupted; final: False at the end of fit (log_report may follow)."""
-        raise NotImplementedError
+        ...
 
     # ---- Lightning hooks -----------------------------------------------------------------------------------
 
