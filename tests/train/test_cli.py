@@ -159,8 +159,8 @@ def test_ctrl_c_marks_the_run_interrupted(workdir: Path):
         text=True,
     )
     deadline = time.monotonic() + 120
-    while not list((workdir / "runs").rglob("metrics.csv")) and time.monotonic() < deadline:
-        time.sleep(0.2)  # wait until training is under way
+    while not list((workdir / "runs").rglob("last.ckpt")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait until an epoch has been checkpointed (its metrics row comes a moment earlier)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and err.strip() == "dlx train: interrupted"
