@@ -51,8 +51,9 @@ def clean(x: np.ndarray, y: np.ndarray, splits: dict, mode: str, name: str, feat
     elif bad.any():
         report["removed"]["nonfinite"] = {s: int(bad[i].sum()) for s, i in splits.items()}
         splits = {s: i[~bad[i]] for s, i in splits.items()}
-    splits, report["removed"]["duplicate"] = drop_duplicates(x, y, splits)
-    splits, leaked = drop_leaked(x, splits)
+    digests = row_digests(x)  # once: hashing every sample is the costly part on large sets
+    splits, report["removed"]["duplicate"] = drop_duplicates(digests, y, splits)
+    splits, leaked = drop_leaked(digests, splits)
     report["removed"].update(leaked)
     report["removed"] = {k: v for k, v in report["removed"].items() if any(v.values())}
     return x, splits, report
@@ -72,9 +73,8 @@ def impute(x: np.ndarray, splits: dict) -> tuple[np.ndarray, dict, list[float]]:
     return flat.reshape(x.shape), counts, fill.tolist()
 
 
-def drop_duplicates(x: np.ndarray, y: np.ndarray, splits: dict) -> tuple[dict, dict]:
+def drop_duplicates(digests: list[bytes], y: np.ndarray, splits: dict) -> tuple[dict, dict]:
     """Keep the first of samples equal in features and label, within each split."""
-    digests = row_digests(x)
     kept, removed = {}, {}
     for split, idx in splits.items():
         seen, keep = set(), []
@@ -86,12 +86,11 @@ def drop_duplicates(x: np.ndarray, y: np.ndarray, splits: dict) -> tuple[dict, d
     return kept, removed
 
 
-def drop_leaked(x: np.ndarray, splits: dict) -> tuple[dict, dict]:
+def drop_leaked(digests: list[bytes], splits: dict) -> tuple[dict, dict]:
     """Evaluation samples whose features equal a sample they are evaluated against (whatever the label).
 
     Test is compared with train and val together, so its size does not depend on the fold; val with train.
     """
-    digests = row_digests(x)
     train = {digests[i] for i in splits["train"]}
     seen = train | {digests[i] for i in splits["val"]}
     keep_val = np.array([digests[i] not in train for i in splits["val"]], dtype=bool)

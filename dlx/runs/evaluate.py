@@ -81,6 +81,7 @@ def evaluate_run(spec: str, overrides: list[str], runs_root: Path) -> tuple[dict
     from dlx.run_dir import write_json
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import restore_run
+    from dlx.train.report import evaluate_split
 
     split, data_overrides = split_overrides(overrides)
     run = restore_run(resolve_run(spec, runs_root))
@@ -93,26 +94,20 @@ def evaluate_run(spec: str, overrides: list[str], runs_root: Path) -> tuple[dict
             f"the run's model takes {run.in_shape} in {len(run.class_names)} classes",
         )
     data.load_state_dict(run.data_state)  # the run's normalization statistics, not ones refitted here
+    batches = list(data.eval_batches(split))  # one pass over the split (streamed data reads its files once)
     result = {
         "run_dir": str(run.run_dir),
         "checkpoint": str(run.checkpoint),
         "split": split,
         "data": data_name,
-        "samples": int(sum(len(y) for _, y in data.eval_batches(split))),
-        **split_metrics(run.net, data.eval_batches(split), data.num_classes),
+        "samples": int(sum(len(y) for _, y in batches)),
+        **evaluate_split(run.net, batches, data.num_classes),  # what the run's report used: the same numbers
     }
     changed = bool(data_overrides)
     out = run.run_dir / "eval" / (f"{split}-{data_name}.json" if changed else f"{split}.json")
     out.parent.mkdir(exist_ok=True)
     write_json(out, result)
     return result, out
-
-
-def split_metrics(net, batches, num_classes: int) -> dict:
-    """The same metrics the run's report holds for its test split."""
-    from dlx.train.report import evaluate_split
-
-    return evaluate_split(net, batches, num_classes)
 
 
 def print_metrics(result: dict, out: Path) -> None:
