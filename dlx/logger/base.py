@@ -8,7 +8,6 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import lightning.pytorch as L
 
@@ -23,16 +22,6 @@ def require(option: str) -> None:
     Each option is named like its library (the module dlx.logger.mlflow imports the top-level mlflow)."""
     if importlib.util.find_spec(option) is None:
         raise ConfigError("logger", f"logger={option} needs the {option} package: pip install 'dlx[loggers]'")
-
-
-def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    """{"optim": {"lr": 0.1}} -> {"optim.lr": 0.1}; lists stay values."""
-    if not isinstance(node, dict):
-        return {prefix: node}
-    out = {}
-    for k, v in node.items():
-        out.update(flatten(v, f"{prefix}{k}."))
-    return {k.removesuffix("."): v for k, v in out.items()}
 
 
 @dataclass

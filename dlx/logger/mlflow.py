@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from dlx.logger.base import EpochLogger, RunInfo, flatten, require
+from dlx.config.flat import flatten
+from dlx.logger.base import EpochLogger, RunInfo, require
 
 STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
 RUN_DIR_TAG = "dlx.run_dir"  # finds the MLflow run again when `dlx train resume=RUN` continues the dlx run

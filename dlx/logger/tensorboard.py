@@ -6,7 +6,8 @@ tensorboard --logdir runs        # every run, named by its directory
 
 from pathlib import Path
 
-from dlx.logger.base import EPOCH_KEYS, TEST_KEYS, EpochLogger, RunInfo, flatten, require
+from dlx.config.flat import flatten
+from dlx.logger.base import EPOCH_KEYS, TEST_KEYS, EpochLogger, RunInfo, require
 
 
 class TensorBoardEpochs(EpochLogger):

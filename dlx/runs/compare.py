@@ -16,7 +16,8 @@ from dlx.config.errors import ConfigError
 from dlx.run_dir import write_atomic, write_atomic_bytes
 from dlx.runs.resolve import resolve_run
 from dlx.runs.show import MISSING, REPORT_ORDER, fmt_metric, fmt_value, group_names
-from dlx.runs.table import Run, flatten, load_run
+from dlx.config.flat import flatten
+from dlx.runs.table import Run, load_run
 
 HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "auc")
 LOWER_IS_BETTER = ("loss", "seconds", "_ms", "bytes", "param_count", "error")

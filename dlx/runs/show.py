@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dlx.config.errors import ConfigError
 from dlx.runs.resolve import resolve_run
-from dlx.runs.table import Run, flatten, group_option, is_list_group, load_run
+from dlx.config.flat import flatten
+from dlx.runs.table import Run, group_option, is_list_group, load_run
 
 MISSING = object()  # a key one side does not have
 REPORT_ORDER = [

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlx.config.flat import flatten
 from dlx.config.errors import ConfigError
 from dlx.run_dir import read_status
 from dlx.runs.resolve import find_runs, rel, started_at
@@ -151,18 +152,6 @@ def default_choices() -> dict:
     defaults = (load_yaml(packaged_conf_dir() / "config.yaml") or {}).get("defaults", [])
     entries = [d for d in defaults if isinstance(d, dict)]
     return {k: v for d in entries for k, v in d.items() if not k.startswith("override") and not isinstance(v, list)}
-
-
-def flatten(config: dict, prefix: str = "") -> dict:
-    """{'optim': {'lr': 0.1}} -> {'optim.lr': 0.1}; lists and empty mappings are leaves."""
-    out = {}
-    for key, value in config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
 
 
 def same_value(actual, wanted: str) -> bool:
