@@ -47,6 +47,16 @@ def write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
+def read_metrics(path: Path) -> list[dict]:
+    """RUN/metrics.csv rows with numbers parsed; an empty cell (an epoch without validation) is None; [] if absent."""
+    import csv
+
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return [{k: float(v) if v not in ("", None) else None for k, v in row.items()} for row in csv.DictReader(f)]
+
+
 def write_status(run_dir: Path, status: str, message: str = "") -> None:
     """RUN/status: first line running|completed|failed, then the error message if any."""
     write_atomic(run_dir / "status", status + ("\n" + message if message else "") + "\n")

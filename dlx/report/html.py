@@ -8,12 +8,11 @@ written without the curves.
 """
 
 import base64
-import csv
 import html
 import json
 from pathlib import Path
 
-from dlx.run_dir import write_atomic, write_atomic_bytes
+from dlx.run_dir import read_metrics, write_atomic, write_atomic_bytes
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; color: #1f2328; margin: 2em auto; max-width: 1100px; padding: 0 1em; }
@@ -83,14 +82,6 @@ def image(data: bytes | None, alt: str, missing: str) -> str:
     if data is None:
         return f'<p class="note">{esc(missing)}</p>'
     return f'<img alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
-
-
-def read_metrics(path: Path) -> list[dict]:
-    """metrics.csv rows with numbers parsed; empty cells (epochs without validation) become None."""
-    if not path.is_file():
-        return []
-    with open(path, newline="") as f:
-        return [{k: float(v) if v not in ("", None) else None for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def metrics_file(run_dir: Path, config_text: str) -> Path:

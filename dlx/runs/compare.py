@@ -50,21 +50,16 @@ def number(value) -> float | None:
 
 def read_curves(run_dir: Path, label: str) -> dict[str, list[float]]:
     """metrics.csv as columns of floats (a blank cell is nan)."""
-    try:
-        with open(run_dir / "metrics.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError:
-        raise ConfigError(
-            "RUN", f"{label}: no metrics.csv in {run_dir}; it has no learning curves to compare"
-        ) from None
+    from dlx.run_dir import read_metrics
+
+    if not (run_dir / "metrics.csv").is_file():
+        raise ConfigError("RUN", f"{label}: no metrics.csv in {run_dir}; it has no learning curves to compare")
+    rows = read_metrics(run_dir / "metrics.csv")
     if not rows:
         raise ConfigError("RUN", f"{label}: metrics.csv in {run_dir} has no epoch yet")
-    columns = {k: [n if (n := number(r.get(k))) is not None else math.nan for r in rows] for k in rows[0]}
+    columns = {k: [math.nan if r[k] is None else r[k] for r in rows] for k in rows[0]}
     columns.setdefault("epoch", list(range(len(rows))))
     return columns
-
-
-# ---- runs side by side
 
 
 def config_rows(runs: list[Run]) -> list[tuple[str, list]]:

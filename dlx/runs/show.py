@@ -126,15 +126,13 @@ def human_size(n: float) -> str:
 
 
 def last_epoch(run_dir: Path) -> dict | None:
-    try:
-        with open(run_dir / "metrics.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError:
-        return None
+    from dlx.run_dir import read_metrics
+
+    rows = read_metrics(run_dir / "metrics.csv")
     return rows[-1] if rows else None
 
 
-def short(text: str) -> str:
+def short(text: float | str) -> str:
     try:
         return f"{float(text):.4g}"
     except ValueError:
@@ -179,7 +177,7 @@ def print_run(run: Run) -> None:
         line = f"no report: the run did not finish (status {run.status})"
         epoch = last_epoch(run.path)
         if epoch:
-            line += "; last row of metrics.csv: " + ", ".join(f"{k} {short(v)}" for k, v in epoch.items() if v)
+            line += "; last row of metrics.csv: " + ", ".join(f"{k} {short(v)}" for k, v in epoch.items() if v is not None)
         console.print(escape(line))
 
     files = Table(title="files", box=box.SIMPLE_HEAD)

@@ -8,7 +8,6 @@ samples/s; noise sigmas are in units of the normalized input (training-set stand
 0-based as in metrics.csv, except `epochs_to_best_val_acc`, a count (best epoch + 1).
 """
 
-import csv
 import itertools
 import math
 import platform
@@ -168,10 +167,10 @@ def convergence(val_accs: list[float], fraction: float = CONVERGED) -> dict:
 
 def read_val_accs(metrics_csv: Path | None) -> list[float]:
     """The val_acc column of RUN/metrics.csv ([] without the file, or for epochs without validation)."""
-    if metrics_csv is None or not metrics_csv.is_file():
-        return []
-    with open(metrics_csv, newline="") as f:
-        return [float(row["val_acc"]) for row in csv.DictReader(f) if row.get("val_acc")]
+    from dlx.run_dir import read_metrics
+
+    rows = read_metrics(metrics_csv) if metrics_csv is not None else []
+    return [row["val_acc"] for row in rows if row.get("val_acc") is not None]
 
 
 def git_commit(cwd: Path) -> str | None:
