@@ -47,12 +47,10 @@ def read_config(run_dir: Path) -> tuple[dict, dict]:
         raise ConfigError("RUN", f"{run_dir} has no config.yaml") from None
     except Exception as e:
         raise ConfigError("RUN", f"{run_dir / 'config.yaml'} cannot be read: {str(e).splitlines()[0]}") from None
-    hydra_file = run_dir / ".hydra" / "hydra.yaml"
-    choices = {}
-    if hydra_file.is_file():
-        saved = OmegaConf.to_container(OmegaConf.load(hydra_file).hydra.runtime.choices)
-        choices = {k: v for k, v in saved.items() if not k.startswith("hydra")}
-    return cfg, choices
+    from dlx.runs.table import load_yaml, read_choices
+
+    overrides = load_yaml(run_dir / "overrides.yaml")
+    return cfg, read_choices(run_dir, [str(o) for o in overrides] if isinstance(overrides, list) else [])
 
 
 def load_checkpoint(path: Path) -> dict:

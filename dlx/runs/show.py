@@ -177,7 +177,8 @@ def print_run(run: Run) -> None:
         line = f"no report: the run did not finish (status {run.status})"
         epoch = last_epoch(run.path)
         if epoch:
-            line += "; last row of metrics.csv: " + ", ".join(f"{k} {short(v)}" for k, v in epoch.items() if v is not None)
+            cells = ", ".join(f"{k} {short(v)}" for k, v in epoch.items() if v is not None)
+            line += "; last row of metrics.csv: " + cells
         console.print(escape(line))
 
     files = Table(title="files", box=box.SIMPLE_HEAD)
