@@ -70,7 +70,10 @@ def optimize(sweep_dir: Path, saved: dict, spec) -> None:
 
 
 def run_search(sweep_dir: Path, saved: dict, spec) -> None:
-    """This process plus n_jobs - 1 workers, each with an equal share of the CPU threads."""
+    """This process plus n_jobs - 1 workers, each with an equal share of the CPU threads; or n_jobs submitit jobs."""
+    if spec.launcher != "processes":
+        run_submitit_jobs(sweep_dir, spec)
+        return
     import torch
 
     threads = max(1, (os.cpu_count() or 1) // spec.n_jobs)
@@ -85,6 +88,36 @@ def run_search(sweep_dir: Path, saved: dict, spec) -> None:
     finally:
         for w in workers:
             w.wait()
+
+
+def run_submitit_jobs(sweep_dir: Path, spec) -> None:
+    """n_jobs submitit jobs (SLURM, or local processes), each a worker on the shared study; this process waits.
+
+    The study's SQLite file must be on a file system every node sees (the sweep directory is).
+    """
+    import submitit
+
+    from dlx.config.errors import ConfigError
+    from dlx.search.worker import work
+
+    cluster = "slurm" if spec.launcher == "submitit_slurm" else "local"
+    try:
+        executor = submitit.AutoExecutor(folder=sweep_dir / "submitit", cluster=cluster)
+    except RuntimeError as e:  # no srun / sbatch on this machine
+        raise ConfigError("search.launcher", f"{spec.launcher}: {e}") from None
+    parameters = {"timeout_min": 60, "name": f"dlx-search-{sweep_dir.parent.name}", **spec.cluster}
+    executor.update_parameters(**parameters)
+    local_threads = max(1, (os.cpu_count() or 1) // spec.n_jobs) if cluster == "local" else None
+    jobs = [executor.submit(work, str(sweep_dir), local_threads) for _ in range(spec.n_jobs)]
+    print(f"dlx search: {len(jobs)} {spec.launcher} job(s): {' '.join(j.job_id for j in jobs)}", file=sys.stderr)
+    failures = []
+    for job in jobs:
+        try:
+            job.result()
+        except Exception as e:  # the study keeps what the job finished; report the job, go on to the others
+            failures.append(f"job {job.job_id}: {str(e).strip().splitlines()[-1] if str(e).strip() else e}")
+    if failures:
+        print(f"dlx search: {len(failures)} job(s) failed: {'; '.join(failures)}", file=sys.stderr)
 
 
 def save_search(sweep_dir: Path, saved: dict) -> None:

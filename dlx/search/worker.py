@@ -1,15 +1,24 @@
-"""A worker process of a parallel search: python -m dlx.search.worker SWEEP_DIR (started by dlx search)."""
+"""A worker of a parallel search: python -m dlx.search.worker SWEEP_DIR (started by dlx search), or a submitit job."""
 
 import sys
 from pathlib import Path
 
-if __name__ == "__main__":
+
+def work(sweep_dir: str, threads: int | None = None) -> None:
+    """Take trials from the study in SWEEP_DIR until its budget is spent."""
     from dlx.search.spec import search
     from dlx.search.study import load_search, optimize
     from dlx.train.run import quiet_lightning
 
+    if threads:  # several jobs on one machine share its cores
+        import torch
+
+        torch.set_num_threads(threads)
     quiet_lightning()
-    sweep_dir = Path(sys.argv[1])
-    saved = load_search(sweep_dir)
+    saved = load_search(Path(sweep_dir))
     node = {k: v for k, v in saved["search"].items() if k != "_target_"}
-    optimize(sweep_dir, saved, search(**node))
+    optimize(Path(sweep_dir), saved, search(**node))
+
+
+if __name__ == "__main__":
+    work(sys.argv[1])

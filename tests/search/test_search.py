@@ -126,6 +126,14 @@ BAD = [
     ({"objective": "test_acc"}, "search.objective: training never logs 'test_acc'"),
     ({"space": {"model.dropout": "uniform(0.0, 1.5)"}}, "model.dropout"),
     ({"space": {"model": "choice(cnn, nope)"}}, "model: unknown option 'nope'"),
+    ({"reduction_factor": 1}, "search.reduction_factor: must be 2 or more"),
+    ({"launcher": "ray"}, "search.launcher: got 'ray'"),
+    ({"launcher": "submitit_slurm"}, "search.launcher: submitit_slurm: no SLURM here (srun not found)"),
+    ({"cluster": {"timeout_min": 5}}, "search.cluster: applies to launcher=submitit_local or submitit_slurm only"),
+    (
+        {"launcher": "submitit_local", "cluster": {"partition": "gpu"}},
+        "search.cluster.partition: not a submitit parameter",
+    ),
 ]
 
 
@@ -156,3 +164,18 @@ def test_two_worker_processes_share_one_study(workdir: Path):
     # each worker checks the budget before it takes a trial: the last round may start one extra
     assert 4 <= len(rows) <= 5 and {r["state"] for r in rows} == {"complete"}
     assert len({r["worker_pid"] for r in rows}) == 2, "both processes took trials"
+
+
+def test_submitit_jobs_take_the_trials_and_the_search_waits_for_them(workdir: Path):
+    out = run_dlx(
+        "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=2",
+        "search.n_jobs=2", "search.launcher=submitit_local", "+search.cluster.timeout_min=10", "trainer=smoke",
+        cwd=workdir,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "2 submitit_local job(s)" in out.stderr
+    sweep = sweep_of(workdir, "digits_cnn")
+    rows = trials(sweep)
+    assert 2 <= len(rows) <= 3 and {r["state"] for r in rows} == {"complete"}
+    assert len({r["worker_pid"] for r in rows}) == 2, "each job is its own process and took a trial"
+    assert len(list((sweep / "submitit").glob("*_result.pkl"))) == 2, "submitit ran both jobs to the end"
