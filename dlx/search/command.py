@@ -5,6 +5,8 @@
     dlx search resume=runs/sweeps/digits_cnn/2026-11-23_16-00-00
 
 Every trial is a `dlx train` run in SWEEP_DIR/trials/<n>/; the study lives in SWEEP_DIR/study.db.
+    dlx search search=digits_cnn search.n_jobs=8 search.launcher=submitit_slurm +search.cluster.slurm_partition=gpu
+
 A bad space, sampler, pruner or objective is one line and exit code 2, before any trial runs.
 """
 
