@@ -34,6 +34,9 @@ class Classifier(L.LightningModule):
         self._sums: dict[str, torch.Tensor] = {}
         self.test_logits: list[torch.Tensor] = []
         self.test_targets: list[torch.Tensor] = []
+        self.batches_done = 0  # training batches of this epoch so far
+        self.saving_mid_epoch = False  # set by StopOnSignal just before it saves last.ckpt mid-epoch
+        self.last_loss: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -57,6 +60,13 @@ class Classifier(L.LightningModule):
             "numpy": numpy_state_as_lists(np.random.get_state()),  # plain values: loadable with weights_only=True
             "python": random.getstate(),
         }
+        if self.saving_mid_epoch:  # resume skips the batches done and keeps adding to the epoch's sums
+            sums = self._sums.get("train")
+            checkpoint["dlx_mid_epoch"] = {
+                "epoch": self.trainer.current_epoch,
+                "batches_done": self.batches_done,
+                "train_sums": None if sums is None else sums.cpu(),
+            }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         import random
@@ -72,6 +82,15 @@ class Classifier(L.LightningModule):
         name, keys, pos, has_gauss, cached = state["numpy"]
         np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
         random.setstate(state["python"])
+        mid = checkpoint.get("dlx_mid_epoch")
+        if mid is not None:
+            self.batches_done = mid["batches_done"]  # on_train_epoch_start is not called again mid-epoch
+            if mid["train_sums"] is not None:
+                self._sums["train"] = mid["train_sums"]
+            self.trainer.datamodule.resume_at = (mid["epoch"], mid["batches_done"])
+
+    def on_train_epoch_start(self):
+        self.batches_done = 0
 
     # ---- loss ------------------------------------------------------------------------------------------
 
@@ -100,7 +119,7 @@ class Classifier(L.LightningModule):
             [loss.detach() * len(y), (logits.argmax(1) == y).sum(), loss.new_tensor(len(y))]
         )  # (loss sum, correct, count)
         if stage in self._sums:
-            self._sums[stage] += step
+            self._sums[stage] = self._sums[stage].to(step.device) + step  # restored sums come back on the CPU
         else:  # float64 keeps long sums exact; MPS has no float64
             self._sums[stage] = step.to(torch.float32 if step.device.type == "mps" else torch.float64)
 
@@ -110,6 +129,7 @@ class Classifier(L.LightningModule):
         self.epoch_metrics[f"{stage}_acc"] = correct / max(count, 1)
 
     def training_step(self, batch, batch_idx):
+        self.batches_done += 1
         x, y = batch
         if self.augment is not None:
             x = self.augment(x)
@@ -120,6 +140,7 @@ class Classifier(L.LightningModule):
         self._accumulate("train", loss, logits, target if target.dim() == 1 else target.argmax(1))
         for penalty in self.reg.penalties:
             loss = loss + penalty(self.net)
+        self.last_loss = loss.detach()  # StopOnNonFinite checks it before the optimizer steps
         return loss
 
     def validation_step(self, batch, batch_idx):

@@ -4,10 +4,13 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 STAMP = "%Y-%m-%d_%H-%M-%S"
+TMP_SUFFIX = ".tmp"
 
 
 def create_unique_dir(parent: Path | str, stamp: str | None = None) -> Path:
@@ -31,16 +34,32 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with open_atomic(path) as f:
+        f.write(data)
+
+
+@contextmanager
+def open_atomic(path: Path) -> Iterator:
+    """A binary file that becomes `path` only once fully written and synced; on any failure, nothing changes."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Temporary files a killed process left mid-write (never renamed into place, so never read): delete them."""
+    stale = [p for p in Path(run_dir).rglob(f".*{TMP_SUFFIX}") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def write_json(path: Path, data: Any) -> None:

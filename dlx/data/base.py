@@ -20,5 +20,14 @@ class ClassificationData(L.LightningDataModule):
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    resume_at: tuple[int, int] | None = None  # (epoch, batches done) from a mid-epoch checkpoint
+
     def _epoch(self) -> int:
         return self.trainer.current_epoch if self.trainer else 0
+
+    def _skip(self, epoch: int) -> int:
+        """Training batches of `epoch` to skip: those a mid-epoch checkpoint had trained on (once)."""
+        if self.resume_at is None or self.resume_at[0] != epoch:
+            return 0
+        done, self.resume_at = self.resume_at[1], None
+        return done

@@ -151,8 +151,18 @@ class ImageFiles(Dataset):
 class EpochSampler(Sampler[int]):
     """The training order from seed + epoch alone, drawn as TensorBatches draws it: runs repeat, resumed too."""
 
-    def __init__(self, n: int, seed: int, epoch_fn: Callable[[], int], resample: Callable[[int], torch.Tensor | None]):
+    def __init__(
+        self,
+        n: int,
+        seed: int,
+        epoch_fn: Callable[[], int],
+        resample: Callable[[int], torch.Tensor | None],
+        skip: Callable[[int], int] = lambda epoch: 0,
+        batch_size: int = 1,
+    ):
+        """skip(epoch): batches of this epoch already trained on (resumed mid-epoch): their samples are left out."""
         self.n, self.seed, self.epoch_fn, self.resample = n, seed, epoch_fn, resample
+        self.skip, self.batch_size = skip, batch_size
         first = resample(0)
         self.size = n if first is None else len(first)  # resamplers keep the size fixed across epochs
 
@@ -164,7 +174,7 @@ class EpochSampler(Sampler[int]):
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         pool = self.resample(epoch)
         order = torch.randperm(self.n, generator=g) if pool is None else pool[torch.randperm(len(pool), generator=g)]
-        return iter(order.tolist())
+        return iter(order[self.skip(epoch) * self.batch_size :].tolist())
 
 
 class StreamingDataModule(ClassificationData):
@@ -233,7 +243,8 @@ class StreamingDataModule(ClassificationData):
         )
 
     def train_dataloader(self) -> DataLoader:
-        sampler = EpochSampler(len(self.datasets["train"]), self.seed, self._epoch, self._resample)
+        n = len(self.datasets["train"])
+        sampler = EpochSampler(n, self.seed, self._epoch, self._resample, self._skip, self.batch_size)
         return self.loader("train", self.batch_size, sampler)
 
     def val_dataloader(self) -> DataLoader:

@@ -26,15 +26,25 @@ class TensorBatches:
         seed: int = 0,
         epoch_fn: Callable[[], int] = lambda: 0,
         resample: Callable[[int], torch.Tensor | None] = lambda epoch: None,
+        skip: Callable[[int], int] = lambda epoch: 0,
     ):
-        """resample(epoch): indices of the samples this epoch draws from (repeats allowed), or None for all."""
+        """resample(epoch): indices of the samples this epoch draws from (repeats allowed), or None for all.
+        skip(epoch): batches of this epoch's order already trained on (a run resumed mid-epoch)."""
         self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
-        self.seed, self.epoch_fn, self.resample = seed, epoch_fn, resample
+        self.seed, self.epoch_fn, self.resample, self.skip = seed, epoch_fn, resample, skip
         first = resample(0)
         self.size = len(y) if first is None else len(first)  # resamplers keep the size fixed across epochs
 
     def __len__(self) -> int:
         return -(-self.size // self.batch_size)
+
+    # Lightning saves and restores a loader that has these; dlx resumes through `skip` instead, so they
+    # hold nothing, but they tell Lightning a mid-epoch checkpoint of this loader resumes correctly.
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.y)
@@ -46,7 +56,7 @@ class TensorBatches:
             order = torch.randperm(n, generator=g) if pool is None else pool[torch.randperm(len(pool), generator=g)]
             order = order.to(self.x.device)
             n = len(order)
-            for i in range(0, n, self.batch_size):
+            for i in range(self.skip(epoch) * self.batch_size, n, self.batch_size):
                 idx = order[i : i + self.batch_size]
                 yield self.x[idx], self.y[idx]
         else:
@@ -119,7 +129,7 @@ class InMemoryDataModule(ClassificationData):
     def train_dataloader(self) -> TensorBatches:
         x, y = self.splits["train"]
         return TensorBatches(
-            x, y, self.batch_size, shuffle=True, seed=self.seed, epoch_fn=self._epoch, resample=self._resample
+            x, y, self.batch_size, True, self.seed, epoch_fn=self._epoch, resample=self._resample, skip=self._skip
         )
 
     def val_dataloader(self) -> TensorBatches:

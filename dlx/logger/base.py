@@ -109,5 +109,8 @@ class EpochLogger(L.Callback, ABC):
 
     def on_exception(self, trainer, pl_module, exception):
         if self.started:
-            self.close("interrupted" if isinstance(exception, KeyboardInterrupt) else "failed", final=True)
+            from dlx.trainer.interrupt import RunInterrupted
+
+            stopped = isinstance(exception, KeyboardInterrupt | RunInterrupted)
+            self.close("interrupted" if stopped else "failed", final=True)
             self.started = False

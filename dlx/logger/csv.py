@@ -2,7 +2,6 @@
 
 import csv
 import io
-import os
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ class EpochCSV(L.Callback):
         self.filename = filename
         self.path: Path | None = None
         self._t0, self._lr = 0.0, 0.0
+        self._trainer = None
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.path = run_dir / self.filename
@@ -38,6 +38,21 @@ class EpochCSV(L.Callback):
         self._t0 = time.perf_counter()
         self._lr = trainer.optimizers[0].param_groups[0]["lr"]  # epoch schedulers step before epoch-end hooks
 
+    def state_dict(self) -> dict:
+        """In a mid-epoch checkpoint: the lr the epoch started with and its seconds so far, for its row."""
+        if self._trainer is None:
+            return {}
+        return {"epoch": self._trainer.current_epoch, "lr": self._lr, "seconds": time.perf_counter() - self._t0}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resumed mid-epoch, Lightning does not call on_train_epoch_start again: take the epoch's start from here.
+        (Resumed at an epoch's end, on_train_epoch_start of the next epoch overwrites both.)"""
+        if state:
+            self._lr, self._t0 = state["lr"], time.perf_counter() - state["seconds"]
+
+    def setup(self, trainer, pl_module, stage):
+        self._trainer = trainer
+
     def on_train_epoch_end(self, trainer, pl_module):
         m = pl_module.collect_epoch_metrics()
         row = {
@@ -46,14 +61,14 @@ class EpochCSV(L.Callback):
             "lr": self._lr,
             "epoch_seconds": round(time.perf_counter() - self._t0, 6),
         }
-        new = not self.path.exists()
-        with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-            f.flush()
-            os.fsync(f.fileno())
+        # the whole file rewritten and renamed into place: a kill mid-write never leaves half a row
+        before = self.path.read_text() if self.path.exists() else ""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        if not before:
+            writer.writeheader()
+        writer.writerow(row)
+        write_atomic(self.path, before + out.getvalue())
 
 
 def csv_logger(filename: str = "metrics.csv") -> EpochCSV:

@@ -40,6 +40,10 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
         return 2, f"config error: {unknown_key(e, argv, dirs) or first_line(e)}"
     if isinstance(e, HydraException):
         return 2, f"config error: {first_line(e)}"
+    from dlx.trainer.interrupt import RunInterrupted
+
+    if isinstance(e, RunInterrupted):
+        return e.exit_code, f"interrupted ({e}); continue with: dlx train resume=latest"
     if isinstance(e, KeyboardInterrupt):
         return 130, "interrupted"
     return 1, f"error: {type(e).__name__}: {first_line(e)}"

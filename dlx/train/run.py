@@ -1,6 +1,8 @@
 """One training run: build the experiment, open its run directory, fit, test the best checkpoint, report."""
 
 import logging
+import signal
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -8,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from dlx.run_dir import create_unique_dir, update_latest, write_atomic, write_json, write_status
+from dlx.trainer.interrupt import RunInterrupted
 
 
 def quiet_lightning() -> None:
@@ -19,6 +22,7 @@ def quiet_lightning() -> None:
         ".*LeafSpec.*",
         ".*does not have many workers.*",
         ".*smaller than the logging interval.*",
+        ".*exists and is not empty.*",  # a resumed run saves into its own checkpoints/ again, on purpose
     ):
         warnings.filterwarnings("ignore", message=pattern)
 
@@ -69,9 +73,13 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
                 callback.log_report(report)
         write_report(exp.run_dir)  # report.html and plots/
         write_status(exp.run_dir, "completed")
-    except (KeyboardInterrupt, SystemExit) as e:  # Lightning turns Ctrl-C into sys.exit(1) after its cleanup
-        write_status(exp.run_dir, "interrupted", "stopped by the user (SIGINT)")
-        raise KeyboardInterrupt from e
+    except RunInterrupted as e:
+        write_status(exp.run_dir, "interrupted", f"{e}; last.ckpt saved: dlx train resume={exp.run_dir}")
+        raise
+    except (KeyboardInterrupt, SystemExit) as e:  # SIGTERM during validation: Lightning's SIGTERMException
+        signum = signal.SIGTERM if isinstance(e, SystemExit) else signal.SIGINT
+        write_status(exp.run_dir, "interrupted", f"stopped by {signum.name} before the epoch ended")
+        raise RunInterrupted(signum) from e
     except BaseException as e:
         write_status(exp.run_dir, "failed", f"{type(e).__name__}: {e}")
         raise
@@ -83,6 +91,7 @@ def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path
     """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from."""
     from dlx.config.errors import ConfigError
     from dlx.experiment import build_experiment
+    from dlx.run_dir import remove_stale_temporaries
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import read_config
 
@@ -94,17 +103,20 @@ def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path
         raise ConfigError("resume", f"continues the run as it was configured; drop the other overrides: {dropped}")
     run_dir = resolve_run(str(cfg.resume), runs_root)
     last = run_dir / "checkpoints" / "last.ckpt"
-    if not last.is_file():
-        raise ConfigError("resume", f"{run_dir} has no checkpoints/last.ckpt to continue from (no epoch finished)")
     saved, choices = read_config(run_dir)
 
     def reopen() -> Path:
+        remove_stale_temporaries(run_dir)  # half-written files of the killed process, never renamed into place
         write_status(run_dir, "running")
         update_latest(runs_root, run_dir)
         return run_dir
 
     exp = build_experiment(saved, choices, reopen)
-    exp.resume_from = last
+    if last.is_file():
+        exp.resume_from = last
+    else:  # killed before its first checkpoint: start over, in the same directory
+        print(f"dlx train: {run_dir} has no checkpoints/last.ckpt yet: training it from the start", file=sys.stderr)
+        (run_dir / "metrics.csv").unlink(missing_ok=True)
     return exp
 
 
@@ -113,11 +125,19 @@ def fit_and_test(exp) -> dict:
 
     from dlx.logger.csv import EpochCSV
     from dlx.train.report import convergence, evaluate_split, limit_batches, model_bytes, provenance, read_val_accs
+    from dlx.trainer.signals import StopOnSignal
 
     trainer, module, data = exp.trainer, exp.module, exp.data
+    stopper = next(cb for cb in trainer.callbacks if isinstance(cb, StopOnSignal))
     t0 = time.perf_counter()
-    trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from)
+    stopper.install()
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from)
+    finally:
+        stopper.uninstall()
     train_seconds = time.perf_counter() - t0
+    if stopper.received is not None:  # the signal came after the last batch: stop before testing
+        raise RunInterrupted(stopper.received)
     if trainer.interrupted:
         raise KeyboardInterrupt("training interrupted")
     best = Path(trainer.checkpoint_callback.best_model_path or trainer.checkpoint_callback.last_model_path)

@@ -24,10 +24,13 @@ def trainer(
 ):
     import lightning.pytorch as L
 
-    from dlx.trainer.checkpoint import RunCheckpoint
+    from dlx.trainer.checkpoint import AtomicCheckpointIO, RunCheckpoint
+    from dlx.trainer.guard import StopOnNonFinite
     from dlx.trainer.progress import RichProgress
+    from dlx.trainer.signals import StopOnSignal
 
-    callbacks = [*callbacks, RunCheckpoint()] + ([RichProgress()] if progress else [])
+    guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
+    callbacks = [guard, *callbacks, RunCheckpoint(), StopOnSignal()] + ([RichProgress()] if progress else [])
     try:
         return L.Trainer(
             max_epochs=max_epochs,
@@ -39,6 +42,7 @@ def trainer(
             limit_val_batches=limit_val_batches,
             limit_test_batches=limit_test_batches,
             callbacks=callbacks,
+            plugins=[AtomicCheckpointIO()],
             logger=False,
             enable_progress_bar=False,
             enable_model_summary=False,

@@ -1,8 +1,25 @@
-"""best.ckpt (highest val accuracy) and last.ckpt under RUN/checkpoints/."""
+"""best.ckpt (highest val accuracy) and last.ckpt under RUN/checkpoints/, each written atomically.
 
+Lightning writes a checkpoint in place (through fsspec); a kill mid-write would leave a truncated file
+under the real name. Here a checkpoint goes to a temporary file in the same folder, is synced, and is
+renamed over the old one; last.ckpt's link to best.ckpt is swapped the same way.
+"""
+
+import os
 from pathlib import Path
 
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from dlx.run_dir import TMP_SUFFIX, open_atomic
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open_atomic(Path(path)) as f:
+            torch.save(checkpoint, f)
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -19,3 +36,34 @@ class RunCheckpoint(ModelCheckpoint):
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.dirpath = str(run_dir / "checkpoints")
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Lightning forgets the best score when the saved folder differs from ours (a run resumed from another
+        working directory, or moved): rebase the saved paths onto our folder, so best.ckpt is only replaced by
+        a better model."""
+        old = state_dict.get("dirpath")
+        if old and self.dirpath and old != self.dirpath:
+            state_dict = {k: rebase(v, old, self.dirpath) for k, v in state_dict.items()}
+            state_dict["dirpath"] = self.dirpath
+        super().load_state_dict(state_dict)
+
+    @staticmethod
+    def _link_checkpoint(trainer, filepath: str, linkpath: str) -> None:
+        """Lightning removes the old link, then makes the new one: a kill in between leaves no last.ckpt."""
+        if trainer.is_global_zero and os.path.abspath(filepath) != os.path.abspath(linkpath):
+            folder, name = os.path.split(linkpath)
+            tmp = os.path.join(folder, f".{name}.{os.getpid()}{TMP_SUFFIX}")
+            if os.path.lexists(tmp):
+                os.remove(tmp)
+            os.symlink(os.path.relpath(filepath, os.path.dirname(linkpath)), tmp)
+            os.replace(tmp, linkpath)
+        trainer.strategy.barrier()
+
+
+def rebase(value, old: str, new: str):
+    """Paths under `old` moved under `new`, in a value of ModelCheckpoint's state (str, or dict keyed by path)."""
+    if isinstance(value, str) and value.startswith(old):
+        return new + value[len(old) :]
+    if isinstance(value, dict):
+        return {rebase(k, old, new): v for k, v in value.items()}
+    return value

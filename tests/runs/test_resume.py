@@ -66,13 +66,25 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path: Pa
     assert all(torch.equal(wa[k], wb[k]) for k in wa), "bit-identical best weights"
 
 
-def test_resume_refuses_other_overrides_and_a_run_without_checkpoint(workdir: Path):
+def test_resume_refuses_other_overrides(workdir: Path):
     bad = run_dlx("train", "resume=latest", "optim.lr=0.1", cwd=workdir)
     assert bad.returncode == 2 and "drop the other overrides: optim.lr=0.1" in bad.stderr
-    empty = workdir / "runs" / "x" / "2026-01-01_00-00-00"
-    empty.mkdir(parents=True)
-    (empty / "status").write_text("interrupted\n")
-    (empty / "config.yaml").write_text("seed: 0\n")
-    none = run_dlx("train", f"resume={empty}", cwd=workdir)
-    assert none.returncode == 2 and "has no checkpoints/last.ckpt" in none.stderr, none.stderr
-    assert (empty / "status").read_text() == "interrupted\n", "nothing written"
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(workdir: Path):
+    done = run_dlx("train", "trainer=smoke", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    (run,) = run_dirs(workdir / "runs")
+    reference = json.loads((run / "report.json").read_text())
+    for name in ("checkpoints", "report.json", "report.html", "plots"):  # as if killed during its first epoch
+        target = run / name
+        subprocess.run(["rm", "-rf", str(target)], check=True)
+    (run / "metrics.csv").write_text("epoch,train_loss\n")
+    (run / "status").write_text("running\n")
+    (run / ".status.123.tmp").write_text("half")  # a temporary file the kill left mid-write
+    resumed = run_dlx("train", f"resume={run}", cwd=workdir)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "no checkpoints/last.ckpt yet: training it from the start" in resumed.stderr
+    assert (run / "status").read_text().startswith("completed") and not (run / ".status.123.tmp").exists()
+    again = json.loads((run / "report.json").read_text())
+    assert again["test_acc"] == reference["test_acc"] and again["epochs_run"] == reference["epochs_run"]

@@ -163,7 +163,9 @@ def test_ctrl_c_marks_the_run_interrupted(workdir: Path):
         time.sleep(0.2)  # wait until an epoch has been checkpointed (its metrics row comes a moment earlier)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and err.strip() == "dlx train: interrupted"
+    assert proc.returncode == 130, err
+    last_line = err.strip().splitlines()[-1]
+    assert last_line == "dlx train: interrupted (stopped by SIGINT); continue with: dlx train resume=latest"
     [run] = run_dirs(workdir / "runs")
     assert (run / "status").read_text().split("\n")[0] == "interrupted"
     assert (run / "checkpoints" / "last.ckpt").is_file() and not (run / "report.json").exists()

@@ -1,0 +1,57 @@
+"""A non-finite loss or gradient stops training before the optimizer applies it: the checkpoints stay good."""
+
+from pathlib import Path
+
+import lightning.pytorch as L
+import pytest
+import torch
+
+from tests.conftest import build, run_dirs, run_dlx
+
+
+def test_a_huge_learning_rate_fails_the_run_with_the_step_and_a_hint(workdir: Path):
+    out = run_dlx("train", "optim=sgd", "optim.lr=1e30", "sched=none", "trainer.max_epochs=3", cwd=workdir)
+    assert out.returncode == 1, out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("dlx train: error: NonFiniteLoss: ") and " at step " in line, line
+    assert "optim.lr" in line and "reg=[grad_clip]" in line
+    (run,) = run_dirs(workdir / "runs")
+    status, message = (run / "status").read_text().split("\n", 1)
+    assert status == "failed" and "not finite at step" in message
+    assert not (run / "report.json").exists()
+    for ckpt in (run / "checkpoints").glob("*.ckpt"):  # whatever was saved before the fault holds no NaN
+        weights = torch.load(ckpt, weights_only=True)["state_dict"]
+        assert all(torch.isfinite(w).all() for w in weights.values() if w.is_floating_point())
+
+
+class PoisonAt(L.Callback):
+    """At the first batch of `epoch`, one weight becomes NaN: the loss of that step is NaN."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.current_epoch == self.epoch and batch_idx == 0:
+            with torch.no_grad():
+                next(pl_module.net.parameters()).view(-1)[0] = float("nan")
+
+
+def test_the_last_good_checkpoint_stays_and_no_nan_model_becomes_best(tmp_path: Path):
+    from dlx.train.run import fit_and_test
+    from dlx.trainer.guard import NonFiniteLoss
+
+    exp = build(["trainer.max_epochs=5", "trainer.progress=false"], tmp_path / "run")
+    exp.trainer.callbacks.append(PoisonAt(epoch=2))
+    steps_per_epoch = len(exp.data.train_dataloader())
+    with pytest.raises(NonFiniteLoss) as stopped:
+        fit_and_test(exp)
+    assert stopped.value.epoch == 2 and stopped.value.step == 2 * steps_per_epoch, "stopped at that very step"
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    best = torch.load(tmp_path / "run" / "checkpoints" / "best.ckpt", weights_only=True)
+    assert last["epoch"] == 1 and best["epoch"] <= 1, "nothing saved after the fault"
+    for ckpt in (last, best):
+        assert all(torch.isfinite(w).all() for w in ckpt["state_dict"].values() if w.is_floating_point())
+    rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 2, "two good epochs logged, not the faulty one"
+    assert not (tmp_path / "run" / "report.json").exists()
+    assert str(stopped.value).startswith(f"the loss is not finite at step {stopped.value.step} (epoch 2)")

@@ -1,0 +1,71 @@
+"""Ctrl-C and SIGTERM stop at the next batch with a mid-epoch last.ckpt; a second Ctrl-C quits at once."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+from tests.conftest import DLX, run_dirs
+
+# about 290 small batches an epoch: a signal lands inside an epoch, not in the short validation
+SMALL_BATCHES = ["data.batch_size=4", "trainer.max_epochs=200", "trainer.progress=false"]
+SLOW_MODEL = "_target_: tests.trainer.slow_net.slow_linear\nseconds: 0.5\n"
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start(workdir: Path, args: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen(
+        [DLX, "train", *args], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
+
+
+def wait_for_first_checkpoint(workdir: Path, proc: subprocess.Popen) -> Path:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list((workdir / "runs").rglob("last.ckpt"))
+        if found:
+            return found[0].parent.parent
+        time.sleep(0.05)
+    raise AssertionError(f"no checkpoint appeared: {proc.stderr.read().decode()[-2000:]}")
+
+
+def test_sigterm_stops_mid_epoch_with_a_checkpoint_to_resume_from(workdir: Path):
+    proc = start(workdir, SMALL_BATCHES)
+    run = wait_for_first_checkpoint(workdir, proc)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("dlx train: interrupted (stopped by SIGTERM)")
+    status = (run / "status").read_text()
+    assert status.startswith("interrupted") and "last.ckpt saved" in status
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    mid = ckpt["dlx_mid_epoch"]
+    assert 0 < mid["batches_done"] < 300 and mid["epoch"] == ckpt["epoch"], "saved inside an epoch"
+    assert not (run / "report.json").exists()
+
+
+def test_a_second_ctrl_c_quits_at_once(workdir: Path):
+    # half a second a batch: the first Ctrl-C waits for the batch in flight; the second does not wait
+    conf = workdir / "conf" / "model"
+    conf.mkdir(parents=True)
+    (conf / "slow.yaml").write_text(SLOW_MODEL)
+    args = ["--config-dir", str(workdir / "conf"), "model=slow", "data.batch_size=512", "trainer.progress=false"]
+    proc = start(workdir, [*args, "trainer.max_epochs=200"])
+    run = wait_for_first_checkpoint(workdir, proc)
+    before = (run / "checkpoints" / "last.ckpt").stat().st_mtime_ns
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=60)[1].decode()
+    assert proc.returncode == 130, err
+    assert (run / "status").read_text().startswith("interrupted\nquit at once by a second SIGINT")
+    last = run / "checkpoints" / "last.ckpt"
+    assert last.stat().st_mtime_ns == before or "dlx_mid_epoch" not in torch.load(last, weights_only=True)
+    assert run_dirs(workdir / "runs") == [run]
