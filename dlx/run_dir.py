@@ -31,16 +31,43 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)  # a full disk gets the space of the half-written copy back
+        if isinstance(e, OSError):
+            name_the_file(e, path)
         raise
+
+
+def append_whole(path: Path, text: str) -> None:
+    """Append text and fsync; if the write fails (disk full), the file is cut back: no half line is left."""
+    data = memoryview(text.encode())
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    size = os.fstat(fd).st_size
+    try:
+        while data:  # a write can stop short at the limit before the next one raises
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+    except OSError as e:
+        os.ftruncate(fd, size)
+        name_the_file(e, path)
+        raise
+    finally:
+        os.close(fd)
+
+
+def name_the_file(e: OSError, path: Path | str) -> None:
+    """Make e name `path`: a failed write() names no file, a failed temporary copy names the copy, not the target."""
+    if e.errno is not None and e.strerror:
+        e.filename = str(path)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -60,6 +87,19 @@ def read_metrics(path: Path) -> list[dict]:
 def write_status(run_dir: Path, status: str, message: str = "") -> None:
     """RUN/status: first line running|completed|failed, then the error message if any."""
     write_atomic(run_dir / "status", status + ("\n" + message if message else "") + "\n")
+
+
+def write_failed_status(run_dir: Path, message: str) -> None:
+    """RUN/status: failed. A full disk may refuse even this small write; then the status is rewritten in place
+    (emptying it frees its own block); failing that too it says running or nothing, never completed."""
+    try:
+        write_status(run_dir, "failed", message)
+    except OSError:
+        try:
+            with open(run_dir / "status", "w") as f:
+                f.write(f"failed\n{message}\n")
+        except OSError:
+            pass  # the error that failed the run is still reported; this one would only hide it
 
 
 def read_status(run_dir: Path) -> tuple[str, str]:

@@ -2,13 +2,12 @@
 
 import csv
 import io
-import os
 import time
 from pathlib import Path
 
 import lightning.pytorch as L
 
-from dlx.run_dir import write_atomic
+from dlx.run_dir import append_whole, write_atomic
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"]
 
@@ -46,14 +45,12 @@ class EpochCSV(L.Callback):
             "lr": self._lr,
             "epoch_seconds": round(time.perf_counter() - self._t0, 6),
         }
-        new = not self.path.exists()
-        with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-            f.flush()
-            os.fsync(f.fileno())
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        if not self.path.exists() or self.path.stat().st_size == 0:  # empty: its first row failed to save
+            writer.writeheader()
+        writer.writerow(row)
+        append_whole(self.path, out.getvalue())  # on a full disk: an error, never half a row
 
 
 def csv_logger(filename: str = "metrics.csv") -> EpochCSV:

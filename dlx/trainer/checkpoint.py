@@ -4,6 +4,8 @@ from pathlib import Path
 
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from dlx.run_dir import name_the_file
+
 
 class RunCheckpoint(ModelCheckpoint):
     def __init__(self):
@@ -19,3 +21,10 @@ class RunCheckpoint(ModelCheckpoint):
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.dirpath = str(run_dir / "checkpoints")
+
+    def _save_checkpoint(self, trainer, filepath: str) -> None:
+        try:
+            super()._save_checkpoint(trainer, filepath)
+        except OSError as e:  # disk full: say which checkpoint, not the temporary file it was written through
+            name_the_file(e, filepath)
+            raise
