@@ -41,16 +41,19 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
 @contextmanager
 def open_atomic(path: Path) -> Iterator:
     """A binary file that becomes `path` only once fully written and synced; on any failure, nothing changes."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    path, tmp = Path(path), None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)  # a full disk gets the space of the half-written copy back
+        if isinstance(e, OSError):
+            name_the_file(e, path)
         raise
 
 
@@ -60,6 +63,12 @@ def remove_stale_temporaries(run_dir: Path) -> list[Path]:
     for p in stale:
         p.unlink(missing_ok=True)
     return stale
+
+
+def name_the_file(e: OSError, path: Path | str) -> None:
+    """Make e name `path`: a failed write() names no file, a failed temporary copy names the copy, not the target."""
+    if e.errno is not None and e.strerror:
+        e.filename = str(path)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -79,6 +88,19 @@ def read_metrics(path: Path) -> list[dict]:
 def write_status(run_dir: Path, status: str, message: str = "") -> None:
     """RUN/status: first line running|completed|failed, then the error message if any."""
     write_atomic(run_dir / "status", status + ("\n" + message if message else "") + "\n")
+
+
+def write_failed_status(run_dir: Path, message: str) -> None:
+    """RUN/status: failed. A full disk may refuse even this small write; then the status is rewritten in place
+    (emptying it frees its own block); failing that too it says running or nothing, never completed."""
+    try:
+        write_status(run_dir, "failed", message)
+    except OSError:
+        try:
+            with open(run_dir / "status", "w") as f:
+                f.write(f"failed\n{message}\n")
+        except OSError:
+            pass  # the error that failed the run is still reported; this one would only hide it
 
 
 def read_status(run_dir: Path) -> tuple[str, str]:

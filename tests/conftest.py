@@ -37,10 +37,18 @@ def build(overrides: list[str], run_dir: Path):
     return build_experiment(cfg, choices, lambda: run_dir)
 
 
-def run_dlx(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+def dlx_env(env: dict | None = None) -> dict:
     inherited = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}  # tests set it explicitly
-    full_env = {**inherited, "COLUMNS": "200", **(env or {})}
-    return subprocess.run([DLX, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return {**inherited, "COLUMNS": "200", **(env or {})}
+
+
+def run_dlx(
+    *args: str, cwd: Path, env: dict | None = None, timeout: int = 300, preexec_fn=None
+) -> subprocess.CompletedProcess:
+    """preexec_fn: run in the child before dlx starts (e.g. a limit on file size, to simulate a full disk)."""
+    return subprocess.run(
+        [DLX, *args], cwd=cwd, env=dlx_env(env), capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn
+    )
 
 
 def run_dirs(runs: Path) -> list[Path]:
@@ -54,3 +62,40 @@ def workdir(tmp_path: Path) -> Path:
     d = tmp_path / "work"
     d.mkdir()
     return d
+
+
+def limit_file_size(limit: int):
+    """For preexec_fn: writes past `limit` bytes fail with EFBIG ("File too large"), as writes fail on a full disk."""
+
+    def apply() -> None:
+        import resource  # POSIX only, as the limit is
+        import signal
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error from write(), not a killed process
+
+    return apply
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path):
+    """mount(size_kb, read_only=False) -> an empty tmpfs folder, unmounted after the test. Mounting needs root
+    (and a container allowed to mount): elsewhere the test is skipped, and the file-size limit tests still run."""
+    mounted = []
+
+    def mount(size_kb: int, read_only: bool = False) -> Path:
+        where = tmp_path / f"tmpfs{len(mounted)}"
+        where.mkdir()
+        options = f"size={size_kb}k" + (",ro" if read_only else "")
+        try:
+            done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True)
+        except FileNotFoundError:
+            pytest.skip("no mount command here")
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", str(where)], check=True)

@@ -1,8 +1,13 @@
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
-from dlx.run_dir import create_unique_dir, read_status, update_latest, write_atomic, write_status
+import pytest
+
+from dlx.run_dir import create_unique_dir, read_status, update_latest, write_atomic, write_failed_status, write_status
+from tests.conftest import limit_file_size
 
 
 def test_same_stamp_from_many_threads_gives_distinct_dirs(tmp_path: Path):
@@ -41,3 +46,46 @@ def test_latest_points_at_the_newest_run(tmp_path: Path):
     update_latest(tmp_path, a)
     update_latest(tmp_path, b)
     assert (tmp_path / "latest").resolve() == b.resolve()
+
+
+# A child process writes under a limit on file size: past it, a write fails as it would on a full disk.
+WRITE_IN_CHILD = """
+import sys
+from pathlib import Path
+import dlx.run_dir
+
+try:
+    getattr(dlx.run_dir, sys.argv[1])(Path(sys.argv[2]), "x" * 5000)
+except OSError as e:
+    print(e.filename, e.strerror, sep=": ")
+"""
+
+
+def write_with_limit(function: str, path: Path, limit: int) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", WRITE_IN_CHILD, function, str(path)],
+        preexec_fn=limit_file_size(limit),
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_atomic_write_that_fails_keeps_the_old_file_removes_its_copy_and_names_the_target(tmp_path: Path):
+    target = tmp_path / "report.json"
+    write_atomic(target, "old")
+    assert write_with_limit("write_atomic", target, 4096) == f"{target}: File too large"
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["report.json"]
+
+
+def test_failed_status_is_written_even_on_a_full_disk(tmpfs):
+    run = tmpfs(64)
+    write_status(run, "running")
+    with open(run / "filler", "wb", buffering=0) as f, pytest.raises(OSError, match="No space left on device"):
+        while True:  # fill the disk to its last byte
+            f.write(bytes(4096))
+    with pytest.raises(OSError, match="No space left on device"):
+        write_status(run, "failed", "a new file does not fit")
+    write_failed_status(run, "cannot write best.ckpt: No space left on device")
+    assert read_status(run) == ("failed", "cannot write best.ckpt: No space left on device")

@@ -144,7 +144,10 @@ class ImageFiles(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         _, image, reason = try_load(self.files[i], self.shape)
         if image is None:  # it decoded when the data was prepared: changed on disk since
-            raise RuntimeError(f"{self.files[i]}: is not a readable image any more ({reason})")
+            raise RuntimeError(
+                f"{self.files[i]}: is not a readable image any more ({reason}); it was when training started: "
+                "restore it, or train again without it"
+            )
         return torch.from_numpy(image), self.y[i]
 
 

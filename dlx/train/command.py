@@ -6,6 +6,7 @@ HYDRA_FULL_ERROR=1 shows the full traceback instead.
 
 import os
 import sys
+from pathlib import Path
 
 from dlx.train import errors
 
@@ -29,13 +30,14 @@ def pop_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
 def register_resolvers() -> None:
     from omegaconf import OmegaConf
 
-    from dlx.run_dir import create_unique_dir
+    from dlx.train.run import create_run_dir
 
     if not OmegaConf.has_resolver("dlx_unique_dir"):
         # cached, and Hydra copies the cache into every job's config: all jobs share one sweep dir
-        OmegaConf.register_new_resolver(
-            "dlx_unique_dir", lambda parent: str(errors.remember_sweep_dir(create_unique_dir(parent))), use_cache=True
-        )
+        def sweep_dir(parent: str) -> str:
+            return str(errors.remember_sweep_dir(create_run_dir(Path(parent))))
+
+        OmegaConf.register_new_resolver("dlx_unique_dir", sweep_dir, use_cache=True)
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,15 @@
 """Turn any failure of `dlx train` into (exit code, one line): 2 for config errors, 1 for the rest."""
 
+import errno
 from pathlib import Path
+
+# errno of a failed write -> what to do about it
+WRITE_FAULTS = {
+    errno.ENOSPC: "the disk is full: free some space, or set runs_dir to a folder on another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space, or set runs_dir to a folder on another disk",
+    errno.EFBIG: "over the limit on file size: raise ulimit -f",
+    errno.EROFS: "the disk is read-only: set runs_dir to a writable folder",
+}
 
 _sweep_dirs: list[Path] = []
 
@@ -30,6 +39,7 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
 
     from dlx.config.errors import ConfigError
 
+    e = unwrap_resolver_error(e)
     if isinstance(e, ConfigError):
         return 2, f"config error: {e}"
     if isinstance(e, MissingConfigException):
@@ -46,7 +56,35 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
         return e.exit_code, f"interrupted ({e}); continue with: dlx train resume=latest"
     if isinstance(e, KeyboardInterrupt):
         return 130, "interrupted"
-    return 1, f"error: {type(e).__name__}: {first_line(e)}"
+    return 1, f"error: {runtime_message(e)}"
+
+
+def unwrap_resolver_error(e: BaseException) -> BaseException:
+    """A ConfigError raised in a resolver (runs_dir, making the sweep folder) out of OmegaConf's wrapping; else e."""
+    from omegaconf.errors import InterpolationResolutionError
+
+    from dlx.config.errors import ConfigError
+
+    inner = e
+    while isinstance(inner, InterpolationResolutionError) and inner.__context__ is not None:
+        inner = inner.__context__
+    return inner if isinstance(inner, ConfigError) else e
+
+
+def runtime_message(e: BaseException) -> str:
+    """The line for a failure at run time: on stderr after 'error: ', and in RUN/status."""
+    if isinstance(e, OSError) and e.errno in WRITE_FAULTS and e.filename is not None:
+        return f"cannot write {e.filename}: {e.strerror} ({WRITE_FAULTS[e.errno]})"
+    return from_worker(e) or f"{type(e).__name__}: {first_line(e)}"
+
+
+def from_worker(e: BaseException) -> str | None:
+    """torch re-raises a DataLoader worker's error as 'Caught X in DataLoader worker process N.' + the worker's
+    traceback, whose last line is the error itself ('X: message'): that line, or None for any other error."""
+    text = str(e)
+    if not (text.startswith("Caught ") and "Original Traceback" in text):
+        return None
+    return [ln.strip() for ln in text.splitlines() if ln.strip()][-1]
 
 
 def first_line(e: BaseException) -> str:

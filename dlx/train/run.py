@@ -1,5 +1,6 @@
 """One training run: build the experiment, open its run directory, fit, test the best checkpoint, report."""
 
+import errno
 import logging
 import signal
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from dlx.run_dir import create_unique_dir, update_latest, write_atomic, write_json, write_status
+from dlx.run_dir import create_unique_dir, update_latest, write_atomic, write_failed_status, write_json, write_status
 from dlx.trainer.interrupt import RunInterrupted
 
 
@@ -46,6 +47,7 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     """job_dir: the directory Hydra made for a multirun job, or None to create runs/<name>/<stamp>."""
     from dlx.experiment import build_experiment
     from dlx.report.html import write_report
+    from dlx.train.errors import runtime_message
 
     started = time.perf_counter()
     quiet_lightning()
@@ -53,7 +55,7 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     runs_root = Path(cfg.runs_dir)
 
     def open_run_dir() -> Path:
-        run_dir = job_dir or create_unique_dir(runs_root / run_name(cfg, choices))
+        run_dir = job_dir or create_run_dir(runs_root / run_name(cfg, choices))
         save_configs(run_dir, cfg, hydra_cfg)
         write_status(run_dir, "running")
         update_latest(runs_root, run_dir)
@@ -81,10 +83,31 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         write_status(exp.run_dir, "interrupted", f"stopped by {signum.name} before the epoch ended")
         raise RunInterrupted(signum) from e
     except BaseException as e:
-        write_status(exp.run_dir, "failed", f"{type(e).__name__}: {e}")
+        write_failed_status(exp.run_dir, runtime_message(e))
         raise
     print_summary(report)
     return report
+
+
+def create_run_dir(parent: Path) -> Path:
+    """parent/<stamp>, making parent first (mkdir -p); a runs_dir that cannot hold one is a config error."""
+    from dlx.config.errors import ConfigError
+
+    try:
+        return create_unique_dir(parent)
+    except OSError as e:
+        where = e.filename or parent
+        raise ConfigError(
+            "runs_dir", f"cannot create {where}: {why_not(e)}; set runs_dir to a folder you can write to"
+        ) from e
+
+
+def why_not(e: OSError) -> str:
+    """The OS's reason; for 'Not a directory' also the file standing where a folder is needed."""
+    in_the_way = next((p for p in Path(e.filename or "").parents if p.is_file()), None)
+    if e.errno == errno.ENOTDIR and in_the_way is not None:
+        return f"{e.strerror}: {in_the_way} is a file"
+    return e.strerror or str(e)
 
 
 def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path):

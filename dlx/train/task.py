@@ -33,13 +33,12 @@ def train_task(cfg: DictConfig) -> dict | None:
 
 def record_failed_job(job_dir: Path, hydra_cfg, e: Exception) -> None:
     from dlx.config.errors import ConfigError
-    from dlx.run_dir import write_atomic, write_status
-    from dlx.train.errors import first_line
+    from dlx.run_dir import write_atomic, write_failed_status
+    from dlx.train.errors import first_line, runtime_message
 
-    kind = "config error" if isinstance(e, ConfigError) else type(e).__name__
-    message = f"{kind}: {first_line(e)}"
+    message = f"config error: {first_line(e)}" if isinstance(e, ConfigError) else runtime_message(e)
     overrides = job_dir / "overrides.yaml"
     if not overrides.exists():  # the run failed before it saved its config
         write_atomic(overrides, OmegaConf.to_yaml(list(hydra_cfg.overrides.task)))
-    write_status(job_dir, "failed", message)
+    write_failed_status(job_dir, message)
     print(f"dlx train: job {hydra_cfg.job.num} failed: {message}", file=sys.stderr)

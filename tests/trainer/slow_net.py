@@ -1,6 +1,6 @@
 """A model whose every forward pass sleeps: a batch that takes long enough to signal twice inside it.
 
-    conf/model/slow.yaml: _target_: tests.trainer.slow_net.slow_linear
+conf/model/slow.yaml: _target_: tests.trainer.slow_net.slow_linear
 """
 
 import time
