@@ -5,6 +5,7 @@ under the real name. Here a checkpoint goes to a temporary file in the same fold
 renamed over the old one; last.ckpt's link to best.ckpt is swapped the same way.
 """
 
+import io
 import os
 from pathlib import Path
 
@@ -12,14 +13,17 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from dlx.run_dir import TMP_SUFFIX, open_atomic
+from dlx.run_dir import TMP_SUFFIX, write_atomic_bytes
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        # serialized in memory first (as Lightning does): torch's zip writer turns a failed write (disk full)
+        # into an opaque RuntimeError, a plain write raises the OSError that names the file and the reason
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with open_atomic(Path(path)) as f:
-            torch.save(checkpoint, f)
+        write_atomic_bytes(Path(path), buffer.getbuffer())
 
 
 class RunCheckpoint(ModelCheckpoint):
