@@ -80,11 +80,17 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
 
 
 def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path):
-    """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from."""
+    """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from.
+
+    The config may name trusted `_target_`s only (dlx.config.trust) unless --trust-config; it, last.ckpt and
+    metrics.csv are read and checked before the run's status changes or anything is built."""
+    from dlx.checkpoint import read_checkpoint
     from dlx.config.errors import ConfigError
     from dlx.experiment import build_experiment
+    from dlx.run_dir import read_metrics
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import read_config
+    from dlx.train import task
 
     if job_dir is not None:
         raise ConfigError("resume", "continues one run; it cannot be part of a multirun (-m)")
@@ -96,7 +102,9 @@ def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path
     last = run_dir / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise ConfigError("resume", f"{run_dir} has no checkpoints/last.ckpt to continue from (no epoch finished)")
-    saved, choices = read_config(run_dir)
+    saved, choices = read_config(run_dir, trust_config=task.TRUST_CONFIG)
+    read_checkpoint(last, "resume")  # refused or damaged: said now, not by Lightning mid-way with the run reopened
+    read_metrics(run_dir / (OmegaConf.select(OmegaConf.create(saved), "logger.csv.filename") or "metrics.csv"))
 
     def reopen() -> Path:
         write_status(run_dir, "running")
@@ -116,7 +124,7 @@ def fit_and_test(exp) -> dict:
 
     trainer, module, data = exp.trainer, exp.module, exp.data
     t0 = time.perf_counter()
-    trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from)
+    trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from, weights_only=True)
     train_seconds = time.perf_counter() - t0
     if trainer.interrupted:
         raise KeyboardInterrupt("training interrupted")
