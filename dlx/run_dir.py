@@ -76,13 +76,45 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_metrics(path: Path) -> list[dict]:
-    """RUN/metrics.csv rows with numbers parsed; an empty cell (an epoch without validation) is None; [] if absent."""
+    """RUN/metrics.csv rows with numbers parsed; an empty cell (an epoch without validation) is None; [] if absent.
+
+    A damaged file (binary, another table, a cell that is not a number) is a ConfigError naming it and the line."""
     import csv
+
+    from dlx.config.errors import ConfigError
 
     if not path.is_file():
         return []
-    with open(path, newline="") as f:
-        return [{k: float(v) if v not in ("", None) else None for k, v in row.items()} for row in csv.DictReader(f)]
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            header, rows = reader.fieldnames or [], list(reader)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ConfigError(str(path), f"is not a metrics table ({e})") from None
+    if "epoch" not in header:
+        found = ",".join(header)[:80]
+        raise ConfigError(str(path), f"has no epoch column (its header: {found}): not a metrics.csv of dlx")
+    return [metrics_row(path, line, row) for line, row in enumerate(rows, start=2)]
+
+
+def metrics_row(path: Path, line: int, row: dict) -> dict:
+    from dlx.config.errors import ConfigError
+
+    if None in row:  # DictReader's key for cells beyond the header
+        raise ConfigError(f"{path}:line {line}", "has more cells than the header names")
+    try:
+        return {k: float(v) if v not in ("", None) else None for k, v in row.items()}
+    except ValueError:
+        bad = next(k for k, v in row.items() if v not in ("", None) and not is_number(v))
+        raise ConfigError(f"{path}:line {line}", f"column {bad!r} holds {row[bad][:40]!r}, not a number") from None
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def write_status(run_dir: Path, status: str, message: str = "") -> None:
@@ -105,7 +137,7 @@ def write_failed_status(run_dir: Path, message: str) -> None:
 
 def read_status(run_dir: Path) -> tuple[str, str]:
     try:
-        first, _, rest = (run_dir / "status").read_text().partition("\n")
+        first, _, rest = (run_dir / "status").read_text(errors="replace").partition("\n")
     except FileNotFoundError:
         return "unknown", ""
     return first.strip(), rest.strip()

@@ -38,7 +38,7 @@ class RunInfo:
         from dlx.runs.restore import read_config
         from dlx.train.run import run_name
 
-        cfg, choices = read_config(run_dir)
+        cfg, choices = read_config(run_dir, trust_config=True)  # the run being trained: its own config
         try:
             label = run_dir.resolve().relative_to(Path(cfg["runs_dir"]).resolve()).as_posix()
         except (KeyError, ValueError):

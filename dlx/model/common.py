@@ -62,13 +62,10 @@ def checkpoint_file(path: str) -> Path:
 
 
 def read_state_dict(path: str) -> dict[str, torch.Tensor]:
-    file = checkpoint_file(path)
-    try:
-        obj = torch.load(file, map_location="cpu", weights_only=True)  # tensors only: never unpickle code
-    except Exception as e:
-        raise ConfigError(
-            "model.init_from", f"cannot read '{file}' as a checkpoint ({str(e).splitlines()[0]})"
-        ) from None
+    """The checkpoint's tensors only (weights_only: never code); the source run's config is not read."""
+    from dlx.checkpoint import read_checkpoint
+
+    obj = read_checkpoint(checkpoint_file(path), "model.init_from")
     state = obj.get("state_dict", obj) if isinstance(obj, dict) else {}
     if any(k.startswith("net.") for k in state):  # a Lightning checkpoint: the Classifier holds the model as self.net
         state = {k[4:]: v for k, v in state.items() if k.startswith("net.")}

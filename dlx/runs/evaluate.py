@@ -3,9 +3,12 @@
     dlx eval latest                      # the test split, as the run itself measured it
     dlx eval latest split=val
     dlx eval cnn-mnist data=fashion_mnist
+    dlx eval shared/runs/x --trust-config   # a run whose config names your own _target_s (not dlx's, torch's, ...)
 
 The data is rebuilt from the run's config (same split from the same seed) and normalized with the
 statistics saved in the checkpoint; the metrics are printed and written to RUN/eval/<split>[-<data>].json.
+The checkpoint is read as tensors only, and the run's config may name `_target_`s of dlx, torch, lightning and
+torchmetrics only (and of the packages in DLX_TRUSTED_PACKAGES), unless --trust-config.
 """
 
 import argparse
@@ -13,6 +16,7 @@ import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
+from dlx.config.trust import FLAG_HELP
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -20,13 +24,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
     p.add_argument("overrides", nargs="*", help="split=test|val, data=OPTION, data.KEY=VALUE")
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
+    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
     return p.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
     try:
-        result, out = evaluate_run(args.run, args.overrides, Path(args.runs_dir))
+        result, out = evaluate_run(args.run, args.overrides, Path(args.runs_dir), trust_config=args.trust_config)
     except ConfigError as e:
         print(f"dlx eval: {e}", file=sys.stderr)
         return 2
@@ -76,7 +81,7 @@ def data_node(run, overrides: list[str]) -> tuple[dict, str]:
     return node, name
 
 
-def evaluate_run(spec: str, overrides: list[str], runs_root: Path) -> tuple[dict, Path]:
+def evaluate_run(spec: str, overrides: list[str], runs_root: Path, trust_config: bool = False) -> tuple[dict, Path]:
     from dlx.config.builder import build
     from dlx.run_dir import write_json
     from dlx.runs.resolve import resolve_run
@@ -84,7 +89,7 @@ def evaluate_run(spec: str, overrides: list[str], runs_root: Path) -> tuple[dict
     from dlx.train.report import evaluate_split
 
     split, data_overrides = split_overrides(overrides)
-    run = restore_run(resolve_run(spec, runs_root))
+    run = restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
     node, data_name = data_node(run, data_overrides)
     data = build("data", node, seed=run.cfg["seed"])
     if tuple(data.in_shape) != run.in_shape or data.num_classes != len(run.class_names):

@@ -3,9 +3,12 @@
     dlx predict latest cat.png dog.jpg              # images, for a run trained on images
     dlx predict latest new_rows.csv --json          # CSV rows with the training columns
     dlx predict latest batch.npy                    # raw samples (N, *shape) or one sample (*shape)
+    dlx predict shared/runs/x a.png --trust-config  # a run whose config names your own _target_s
 
 Inputs are encoded as the run's data was (image size and channels, CSV columns and categories)
 and normalized with the statistics saved in its checkpoint. Prints a table, or JSON with --json.
+The checkpoint is read as tensors only, and the run's config may name `_target_`s of dlx, torch, lightning and
+torchmetrics only (and of the packages in DLX_TRUSTED_PACKAGES), unless --trust-config.
 """
 
 import argparse
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dlx.config.errors import ConfigError
+from dlx.config.trust import FLAG_HELP
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 
@@ -27,13 +31,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--json", action="store_true", help="print JSON: one object per prediction")
     p.add_argument("--top", type=int, default=3, help="how many classes to show per input (default: %(default)s)")
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
+    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
     return p.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
     try:
-        predictions = predict(args.run, args.inputs, Path(args.runs_dir))
+        predictions = predict(args.run, args.inputs, Path(args.runs_dir), trust_config=args.trust_config)
     except ConfigError as e:
         print(f"dlx predict: {e}", file=sys.stderr)
         return 2
@@ -44,13 +49,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def predict(spec: str, inputs: list[str], runs_root: Path) -> list[dict]:
+def predict(spec: str, inputs: list[str], runs_root: Path, trust_config: bool = False) -> list[dict]:
     import torch
 
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import restore_run
 
-    run = restore_run(resolve_run(spec, runs_root))
+    run = restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
     samples, names = [], []
     for item in inputs:  # every input is read and checked before anything is predicted
         x, labels = read_input(Path(item), run)

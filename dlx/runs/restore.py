@@ -3,7 +3,8 @@
     run = restore_run(Path("runs/cnn-digits/2026-11-23_15-20-01"))
     run.net(x)               # x normalized with run.normalizer, shaped like run.in_shape
 
-Loads with weights_only=True: a checkpoint cannot run code. `init_from` is dropped from the model
+Loads with weights_only=True: a checkpoint cannot run code. The config's `_target_`s must lie in the trusted
+packages (dlx.config.trust) unless trust_config=True (--trust-config). `init_from` is dropped from the model
 config: the checkpoint already holds the trained weights, the transfer source is not needed again.
 """
 
@@ -37,16 +38,25 @@ class RestoredRun:
         return Normalizer.from_state(self.data_state["normalization"])
 
 
-def read_config(run_dir: Path) -> tuple[dict, dict]:
-    """(resolved config, group choices) as saved by `dlx train`."""
+def read_config(run_dir: Path, *, trust_config: bool) -> tuple[dict, dict]:
+    """(resolved config, group choices) as saved by `dlx train`; trust_config=False refuses, before anything is
+    imported, a config naming a `_target_` outside the trusted packages."""
     from omegaconf import OmegaConf
 
+    from dlx.config.trust import check_targets
+
+    path = run_dir / "config.yaml"
     try:
-        cfg = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml"), resolve=True)
+        cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     except FileNotFoundError:
         raise ConfigError("RUN", f"{run_dir} has no config.yaml") from None
     except Exception as e:
-        raise ConfigError("RUN", f"{run_dir / 'config.yaml'} cannot be read: {str(e).splitlines()[0]}") from None
+        raise ConfigError("RUN", f"{path} cannot be read: {str(e).splitlines()[0]}") from None
+    missing = [k for k in ("seed", "data", "model", "trainer") if not isinstance(cfg, dict) or k not in cfg]
+    if missing:
+        raise ConfigError("RUN", f"{path} has no {', '.join(missing)}: not a config saved by dlx train")
+    if not trust_config:
+        check_targets(cfg, path)
     from dlx.runs.table import load_yaml, read_choices
 
     overrides = load_yaml(run_dir / "overrides.yaml")
@@ -54,14 +64,14 @@ def read_config(run_dir: Path) -> tuple[dict, dict]:
 
 
 def load_checkpoint(path: Path) -> dict:
-    import torch
+    from dlx.checkpoint import read_checkpoint
 
     if not path.is_file():
         raise ConfigError("RUN", f"{path.parent.parent} has no checkpoint ({path.name} is missing): did it train?")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ConfigError("RUN", f"{path} cannot be loaded: {str(e).splitlines()[0]}") from None
+    ckpt = read_checkpoint(path, "RUN")
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
+        raise ConfigError("RUN", f"{path} holds no state_dict: not a checkpoint saved by dlx train")
+    return ckpt
 
 
 def data_state(ckpt: dict, path: Path) -> dict:
@@ -83,14 +93,16 @@ def build_net(cfg: dict, choices: dict, in_shape: tuple[int, ...], num_classes: 
     return build("model", {**node, **reg.model_kwargs}, in_shape=in_shape, num_classes=num_classes)
 
 
-def restore_run(run_dir: Path, which: str = "best") -> RestoredRun:
-    cfg, choices = read_config(run_dir)
+def restore_run(run_dir: Path, which: str = "best", *, trust_config: bool = False) -> RestoredRun:
+    cfg, choices = read_config(run_dir, trust_config=trust_config)
     path = run_dir / "checkpoints" / f"{which}.ckpt"
     if which == "best" and not path.is_file():
         path = run_dir / "checkpoints" / "last.ckpt"
     ckpt = load_checkpoint(path)
     state = data_state(ckpt, path)
     net = build_net(cfg, choices, tuple(state["in_shape"]), len(state["class_names"]))
+    if not hasattr(net, "load_state_dict"):  # a trusted config (--trust-config) can still name something else
+        raise ConfigError("model._target_", f"{cfg['model']['_target_']} built a {type(net).__name__}, not a network")
     weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
     try:
         net.load_state_dict(weights)

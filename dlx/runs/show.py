@@ -5,17 +5,17 @@
 "The defaults" are dlx's config composed with the run's own group options (model=mlp, data=iris, ...): the
 table lists the groups whose option is not dlx's default, then the keys whose value is not that option's
 default (optim.lr, model.width, ...), so a run with model=mlp shows `model  cnn  mlp`, not every key of mlp.
+A damaged config.yaml, overrides.yaml, report.json or metrics.csv is one line naming it, exit code 2.
 """
 
-import csv
 import math
 import sys
 import time
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
-from dlx.runs.resolve import resolve_run
 from dlx.config.flat import flatten
+from dlx.runs.resolve import resolve_run
 from dlx.runs.table import Run, group_option, is_list_group, load_run
 
 MISSING = object()  # a key one side does not have
@@ -139,7 +139,8 @@ def short(text: float | str) -> str:
         return text
 
 
-def print_run(run: Run) -> None:
+def print_run(run: Run, epoch: dict | None = None) -> None:
+    """epoch: the last row of metrics.csv, shown for a run without report.json."""
     from rich import box
     from rich.console import Console
     from rich.markup import escape
@@ -175,7 +176,6 @@ def print_run(run: Run) -> None:
         console.print(metrics)
     else:
         line = f"no report: the run did not finish (status {run.status})"
-        epoch = last_epoch(run.path)
         if epoch:
             cells = ", ".join(f"{k} {short(v)}" for k, v in epoch.items() if v is not None)
             line += "; last row of metrics.csv: " + cells
@@ -208,10 +208,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--runs-dir", default="runs", help="where to look for RUN (default: runs)")
     args = p.parse_args(argv)
     runs_root = Path(args.runs_dir)
-    try:
+    try:  # every file read before anything is printed: a damaged one is the only line
         run = load_run(resolve_run(args.run, runs_root), runs_root)
+        epoch = None if run.report else last_epoch(run.path)
     except ConfigError as e:
         print(f"dlx show: {e}", file=sys.stderr)
         return 2
-    print_run(run)
+    print_run(run, epoch)
     return 0

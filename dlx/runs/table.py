@@ -10,6 +10,9 @@
                        List groups (aug, reg, logger) match by the options in config.yaml: reg=l2 matches every
                        run whose reg includes l2, reg=[l2,dropout] both, reg=none a run without any.
   optim.lr=0.001       any other key: its dotted path into RUN/config.yaml (numbers compare as numbers).
+
+A run whose config.yaml, overrides.yaml, .hydra/hydra.yaml or report.json cannot be read is listed with status
+`unreadable` (the file and what is wrong in --json's message, and one line on stderr); the others as usual.
 """
 
 import functools
@@ -20,18 +23,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlx.config.flat import flatten
 from dlx.config.errors import ConfigError
+from dlx.config.flat import flatten
 from dlx.run_dir import read_status
 from dlx.runs.resolve import find_runs, rel, started_at
 
+UNREADABLE = "unreadable"  # the status of a run with a damaged file
 COLUMNS = ["best_val_acc", "test_acc", "f1_macro", "wall_seconds"]  # report.json metrics shown for every run
 SHOWN_GROUPS = ("data", "model")  # groups with their own column; their overrides are not repeated
 
 
 @dataclass
 class Run:
-    """What a run directory holds, read defensively: a missing or broken file reads as empty."""
+    """What a run directory holds: a missing file reads as empty, a damaged one is a ConfigError naming it."""
 
     path: Path
     rel: str  # the path under runs/: what `dlx show` takes
@@ -89,49 +93,103 @@ def is_list_group(block) -> bool:
     return isinstance(block, dict) and "_target_" not in block and all(isinstance(v, dict) for v in block.values())
 
 
+def read_text(path: Path) -> str | None:
+    """None when the file is absent; a ConfigError naming it when it is not text."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(path), f"is not text (byte {e.start} is not UTF-8): damaged or not dlx's file") from None
+    except OSError as e:
+        raise ConfigError(str(path), f"cannot be read: {e.strerror}") from None
+
+
 def load_yaml(path: Path):
+    """The file's YAML content; None when it is absent; a ConfigError naming it when it is not YAML."""
     import yaml
 
-    try:
-        return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, ValueError, yaml.YAMLError):
+    text = read_text(path)
+    if text is None:
         return None
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        problem, mark = getattr(e, "problem", None) or "unparsable", getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(str(path), f"is not valid YAML ({problem}{where})") from None
 
 
 def load_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    """A JSON object; {} when the file is absent; a ConfigError naming it when it is damaged."""
+    text = read_text(path)
+    if text is None:
         return {}
-    return data if isinstance(data, dict) else {}
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ConfigError(str(path), f"is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), f"holds a JSON {type(data).__name__}, expected an object")
+    return data
+
+
+def load_mapping(path: Path) -> dict:
+    """A YAML file that must hold keys and values (config.yaml, hydra.yaml); {} when it is absent."""
+    data = load_yaml(path)
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(str(path), f"holds a {type(data).__name__}, expected keys and values")
+    return data or {}
+
+
+def load_overrides(path: Path) -> list[str]:
+    data = load_yaml(path)
+    if data is not None and not isinstance(data, list):
+        raise ConfigError(str(path), f"holds a {type(data).__name__}, expected a list of overrides")
+    return [str(o) for o in data or []]
 
 
 def load_run(path: Path, runs_root: Path) -> Run:
+    """Every file the run's listing needs, read now: a damaged one is a ConfigError naming it."""
     status, message = read_status(path)
-    config = load_yaml(path / "config.yaml")
-    config = config if isinstance(config, dict) else {}
-    overrides = load_yaml(path / "overrides.yaml")
-    overrides = [str(o) for o in overrides] if isinstance(overrides, list) else []
-    try:
-        started = started_at(path)
-    except OSError:
-        started = float("nan")
+    overrides = load_overrides(path / "overrides.yaml")
     return Run(
         path=path,
         rel=rel(path, runs_root),
         status=status,
         message=message,
-        started=started,
-        config=config,
+        started=start_time(path),
+        config=load_mapping(path / "config.yaml"),
         overrides=overrides,
         choices=read_choices(path, overrides),
         report=load_json(path / "report.json"),
     )
 
 
+def unreadable_run(path: Path, runs_root: Path, error: ConfigError) -> Run:
+    """A run listed by `dlx runs` though one of its files is damaged: the message names the file."""
+    return Run(
+        path=path,
+        rel=rel(path, runs_root),
+        status=UNREADABLE,
+        message=str(error),
+        started=start_time(path),
+        config={},
+        overrides=[],
+        choices={"data": None, "model": None},  # unknown, not `none`
+    )
+
+
+def start_time(path: Path) -> float:
+    try:
+        return started_at(path)
+    except OSError:
+        return float("nan")
+
+
 def read_choices(path: Path, overrides: list[str]) -> dict:
     """Group -> option: Hydra's record of the run when there is one, else the overrides over dlx's defaults."""
-    hydra = load_yaml(path / ".hydra" / "hydra.yaml")
+    hydra = load_mapping(path / ".hydra" / "hydra.yaml")
     try:
         recorded = hydra["hydra"]["runtime"]["choices"]
         return {k: v for k, v in recorded.items() if not k.startswith("hydra")}
@@ -233,8 +291,17 @@ def sort_runs(runs: list[Run], name: str) -> list[Run]:
     return sorted(have, key=lambda r: metric(r, name), reverse=True) + [r for r in runs if metric(r, name) is None]
 
 
+def load_or_mark(path: Path, runs_root: Path) -> Run:
+    """One damaged run must not hide the others: it is listed as unreadable, and named on stderr."""
+    try:
+        return load_run(path, runs_root)
+    except ConfigError as e:
+        print(f"dlx runs: {e}; listed as {UNREADABLE}", file=sys.stderr)
+        return unreadable_run(path, runs_root, e)
+
+
 def select(runs_root: Path, where: list[str], sort: str | None) -> list[Run]:
-    runs = [load_run(p, runs_root) for p in find_runs(runs_root)]
+    runs = [load_or_mark(p, runs_root) for p in find_runs(runs_root)]
     conditions = parse_where(where)
     if runs:
         check_keys_exist(runs, conditions)
@@ -293,7 +360,7 @@ def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> N
         table.add_column(col, overflow="fold", min_width=width)
     for col in ("val acc", "test acc", "F1", *([] if narrow else ["wall"]), *extra):
         table.add_column(col, justify="right", no_wrap=True)
-    colours = {"completed": "green", "failed": "red", "running": "yellow", "interrupted": "magenta"}
+    colours = {"completed": "green", "failed": "red", UNREADABLE: "red", "running": "yellow", "interrupted": "magenta"}
     for run in runs:
         r = record(run, extra_metric)
         started = time.strftime("%m-%d %H:%M", time.localtime(run.started)) if not math.isnan(run.started) else "-"

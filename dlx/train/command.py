@@ -2,6 +2,9 @@
 
 Bad configs end in one line on stderr and exit code 2; runtime failures exit 1;
 HYDRA_FULL_ERROR=1 shows the full traceback instead.
+
+`dlx train resume=RUN --trust-config` continues a run whose config.yaml names `_target_`s outside dlx, torch,
+lightning, torchmetrics and DLX_TRUSTED_PACKAGES (refused without it: the run directory may not be yours).
 """
 
 import os
@@ -27,6 +30,11 @@ def pop_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
     return rest, config_dir
 
 
+def pop_trust_config(argv: list[str]) -> tuple[list[str], bool]:
+    """Take --trust-config out of argv: it is dlx's flag, not a Hydra override."""
+    return [a for a in argv if a != "--trust-config"], "--trust-config" in argv
+
+
 def register_resolvers() -> None:
     from omegaconf import OmegaConf
 
@@ -47,8 +55,9 @@ def main(argv: list[str]) -> int:
         from dlx.config.paths import config_search_dirs
 
         argv, config_dir = pop_config_dir(argv)
+        argv, trust_config = pop_trust_config(argv)
         dirs = config_search_dirs(config_dir)
-        return run_hydra(argv, dirs)
+        return run_hydra(argv, dirs, trust_config)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 1
     except BaseException as e:
@@ -73,12 +82,13 @@ def search_user_dirs_first(user_dirs: list) -> None:
     Plugins.instance().register(UserConfigDirs)
 
 
-def run_hydra(argv: list[str], dirs) -> int:
+def run_hydra(argv: list[str], dirs, trust_config: bool = False) -> int:
     import hydra
 
-    from dlx.train import summary
+    from dlx.train import summary, task
     from dlx.train.task import PENDING_ERROR, train_task
 
+    task.TRUST_CONFIG = trust_config
     register_resolvers()
     # Our own handler reports errors; Hydra must raise them instead of printing and exiting 1.
     os.environ["HYDRA_FULL_ERROR"] = "1"

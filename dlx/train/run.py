@@ -111,12 +111,17 @@ def why_not(e: OSError) -> str:
 
 
 def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path):
-    """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from."""
+    """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from.
+
+    The config may name trusted `_target_`s only (dlx.config.trust) unless --trust-config; it, last.ckpt and
+    metrics.csv are read and checked before the run's status changes or anything is built."""
+    from dlx.checkpoint import read_checkpoint
     from dlx.config.errors import ConfigError
     from dlx.experiment import build_experiment
-    from dlx.run_dir import remove_stale_temporaries
+    from dlx.run_dir import read_metrics, remove_stale_temporaries
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import read_config
+    from dlx.train import task
 
     if job_dir is not None:
         raise ConfigError("resume", "continues one run; it cannot be part of a multirun (-m)")
@@ -126,7 +131,10 @@ def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path
         raise ConfigError("resume", f"continues the run as it was configured; drop the other overrides: {dropped}")
     run_dir = resolve_run(str(cfg.resume), runs_root)
     last = run_dir / "checkpoints" / "last.ckpt"
-    saved, choices = read_config(run_dir)
+    saved, choices = read_config(run_dir, trust_config=task.TRUST_CONFIG)
+    if last.is_file():
+        read_checkpoint(last, "resume")  # refused or damaged: said now, not by Lightning mid-way with the run reopened
+    read_metrics(run_dir / (OmegaConf.select(OmegaConf.create(saved), "logger.csv.filename") or "metrics.csv"))
 
     def reopen() -> Path:
         remove_stale_temporaries(run_dir)  # half-written files of the killed process, never renamed into place
@@ -155,7 +163,7 @@ def fit_and_test(exp) -> dict:
     t0 = time.perf_counter()
     stopper.install()
     try:
-        trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from)
+        trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from, weights_only=True)
     finally:
         stopper.uninstall()
     train_seconds = time.perf_counter() - t0

@@ -2,11 +2,10 @@
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from dlx.run_dir import read_status, write_atomic
 
@@ -16,12 +15,18 @@ FAILED_JOBS: list[str] = []  # read by the command to set the exit code
 
 
 def job_rows(sweep_dir: Path) -> list[dict]:
+    """One row per job; a job with a damaged overrides.yaml or report.json is `unreadable`, its error names the file."""
+    from dlx.config.errors import ConfigError
+    from dlx.runs.table import UNREADABLE, load_json, load_overrides
+
     rows = []
     jobs = [d for d in sweep_dir.iterdir() if d.is_dir() and d.name.isdigit()]
     for job in sorted(jobs, key=lambda d: int(d.name)):
         status, message = read_status(job)
-        overrides = OmegaConf.load(job / "overrides.yaml") if (job / "overrides.yaml").exists() else []
-        report = json.loads((job / "report.json").read_text()) if (job / "report.json").exists() else {}
+        try:
+            overrides, report = load_overrides(job / "overrides.yaml"), load_json(job / "report.json")
+        except ConfigError as e:
+            overrides, report, status, message = [], {}, UNREADABLE, str(e)
         rows.append(
             {
                 "job": job.name,

@@ -7,6 +7,8 @@ from omegaconf import DictConfig, OmegaConf
 
 # A single run's exception, handed to the command instead of raised through Hydra (which prints its own banner).
 PENDING_ERROR: list[BaseException] = []
+# dlx train --trust-config: resume=RUN builds the run's config whatever `_target_`s it names (set by the command)
+TRUST_CONFIG = False
 
 
 def train_task(cfg: DictConfig) -> dict | None:

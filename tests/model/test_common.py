@@ -104,7 +104,7 @@ def test_init_from_errors(tmp_path):
     with pytest.raises(ConfigError, match="holds no weights matching this model"):
         cnn(in_shape=SHAPE, num_classes=10, init_from=str(tmp_path / "other.ckpt"))
     (tmp_path / "junk.pt").write_text("not a checkpoint")
-    with pytest.raises(ConfigError, match="cannot read .*junk.pt' as a checkpoint"):
+    with pytest.raises(ConfigError, match=r"model.init_from: .*junk.pt is not a checkpoint"):
         cnn(in_shape=SHAPE, num_classes=10, init_from=str(tmp_path / "junk.pt"))
 
 

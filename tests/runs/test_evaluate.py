@@ -78,7 +78,7 @@ def test_a_corrupt_checkpoint_is_named(tmp_path: Path, trained: Path):
     best.unlink()
     best.write_bytes(data[: len(data) // 3])
     out = run_dlx("eval", str(copy), cwd=tmp_path)
-    assert out.returncode == 2 and f"{best} cannot be loaded" in out.stderr
+    assert out.returncode == 2 and f"RUN: {best} is damaged or cut short" in out.stderr
 
 
 def test_a_run_without_checkpoint_is_named(tmp_path: Path, trained: Path, monkeypatch, capsys):
