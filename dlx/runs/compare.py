@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
+from dlx.config.flat import flatten
 from dlx.run_dir import write_atomic, write_atomic_bytes
 from dlx.runs.resolve import resolve_run
 from dlx.runs.show import MISSING, REPORT_ORDER, fmt_metric, fmt_value, group_names
-from dlx.config.flat import flatten
 from dlx.runs.table import Run, load_run
 
 HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "auc")
