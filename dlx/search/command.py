@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
+from dlx.trainer.interrupt import RunInterrupted
 
 
 def main(argv: list[str]) -> int:
@@ -24,10 +25,15 @@ def main(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0
+    sweep_dir = None
     try:
         resume = [a.partition("=")[2] for a in argv if a.startswith("resume=")]
         sweep_dir, saved, spec = resume_search(resume[-1], argv) if resume else new_search(argv, config_dir)
         finish(sweep_dir, saved, spec)
+    except RunInterrupted as e:  # Ctrl-C / SIGTERM inside a trial: the trial is recorded failed, the search stops
+        where = sweep_dir or "SWEEP_DIR"
+        print(f"dlx search: interrupted ({e}); continue with: dlx search resume={where}", file=sys.stderr)
+        return e.exit_code
     except Exception as e:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise

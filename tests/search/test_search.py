@@ -179,3 +179,21 @@ def test_submitit_jobs_take_the_trials_and_the_search_waits_for_them(workdir: Pa
     assert 2 <= len(rows) <= 3 and {r["state"] for r in rows} == {"complete"}
     assert len({r["worker_pid"] for r in rows}) == 2, "each job is its own process and took a trial"
     assert len(list((sweep / "submitit").glob("*_result.pkl"))) == 2, "submitit ran both jobs to the end"
+
+
+def test_ctrl_c_stops_the_search_and_names_the_resume_command(workdir: Path):
+    proc = subprocess.Popen(
+        [DLX, "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=3",
+         "trainer.max_epochs=100", "trainer.progress=false"],
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list(workdir.rglob("last.ckpt")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=120)[1]
+    sweep = sweep_of(workdir, "digits_cnn")
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("dlx search: interrupted (stopped by SIGINT); continue with: ")
+    assert f"dlx search resume={sweep.relative_to(workdir)}" in err
+    assert (sweep / "trials" / "0" / "status").read_text().startswith("interrupted")
