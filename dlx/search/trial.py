@@ -12,6 +12,7 @@ import lightning.pytorch as L
 from omegaconf import OmegaConf
 
 from dlx.run_dir import write_atomic, write_json, write_status
+from dlx.trainer.interrupt import RunInterrupted
 
 
 class ReportToTrial(L.Callback):
@@ -87,6 +88,11 @@ def run_trial(trial, spec, base_overrides: list[str], sweep_dir: Path, config_di
         write_status(run_dir, "completed")
         return reporter.best()
     except optuna.TrialPruned:
+        raise
+    except RunInterrupted as e:  # the whole search stops; Optuna records this trial as failed
+        trial.set_user_attr("error", f"interrupted: {e}")
+        if opened:
+            write_status(run_dir, "interrupted", f"{e}; the search continues with dlx search resume={sweep_dir}")
         raise
     except Exception as e:
         from dlx.train.errors import first_line
