@@ -5,7 +5,7 @@ DLX := $(VENV)/bin/dlx
 STAMP := $(VENV)/.dlx-installed
 ARGS ?=
 
-.PHONY: setup chromium train test smoke lint bench bench-search clean
+.PHONY: setup chromium train test smoke lint bench bench-search reliability clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,12 @@ bench: $(STAMP)
 # several minutes: parallel trials, Hyperband against the full grid, TPE against random (3 seeds)
 bench-search: $(STAMP)
 	$(PY) bench/search.py $(ARGS)
+
+# several minutes: 20 kills at random moments then resume, 500 random override lists, 8 runs at once into one runs/;
+# ends with the figures: kills survived, bad inputs handled, concurrent runs completed, files lost.
+# No -n: the figures are counted in this process (tests/reliability/tally.py) and printed at the end.
+reliability: $(STAMP)
+	DLX_KILLS=20 DLX_FUZZ_CASES=500 DLX_CONCURRENT=8 $(PY) -m pytest -q -s tests/reliability $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -41,6 +41,7 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     if imbalance is not None:
         data.use_imbalance(imbalance)
     net = build_model(cfg["model"], reg.model_kwargs, data, choices)
+    check_one_sample_batches(net, data)
     sched = cfg.get("sched") or {}
 
     def make_optimizer(params):
@@ -60,6 +61,7 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     )
     loggers = [build(f"logger.{name}", node) for name, node in options(cfg.get("logger"))]
     trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
+    check_batch_limits(cfg["trainer"], data)
 
     run_dir = open_run_dir()
     write_json(run_dir / "data.json", data_record(data))
@@ -125,3 +127,43 @@ def check_augment(augment, data, choices: Mapping[str, str]) -> None:
         augment(data.sample_batch(2).clone())
     except (ValueError, RuntimeError) as e:
         raise ConfigError("aug", f"data={choices.get('data', '?')}: {str(e).splitlines()[0]}") from None
+
+
+def check_one_sample_batches(net, data) -> None:
+    """Batch norm cannot train on a batch of one sample: refuse a batch size that makes one (every batch, or the
+    last of each epoch) here, rather than fail in the middle of a run."""
+    import copy
+
+    size, batch = train_size(data), data.batch_size
+    if size % batch != 1 and batch != 1:
+        return
+    try:
+        copy.deepcopy(net).train()(data.sample_batch(1))  # a copy: training mode updates batch-norm statistics
+        return
+    except (ValueError, RuntimeError) as e:
+        reason = str(e).splitlines()[0]
+    if batch == 1:
+        raise ConfigError("data.batch_size", f"1 cannot train this model ({reason}); use 2 or more")
+    better = next((b for b in range(batch + 1, size + 2) if size % b != 1), batch + 1)
+    raise ConfigError(
+        "data.batch_size",
+        f"{batch} leaves a last batch of one sample ({size} training samples), which this model cannot train on "
+        f"({reason}); use another, e.g. {better}",
+    )
+
+
+def train_size(data) -> int:
+    """Training samples per epoch (after imbalance resampling): what the batches of an epoch split."""
+    loader = data.train_dataloader()
+    return loader.size if hasattr(loader, "size") else len(loader.sampler)
+
+
+def check_batch_limits(trainer_cfg: Mapping, data) -> None:
+    """trainer.limit_*_batches as a fraction must leave a batch; Lightning would only say so once training starts."""
+    for split, loader in (("train", data.train_dataloader()), ("val", data.val_dataloader())):
+        limit, batches = trainer_cfg.get(f"limit_{split}_batches", 1.0), len(loader)
+        if isinstance(limit, float) and limit > 0 and int(batches * limit) < 1:
+            raise ConfigError(
+                f"trainer.limit_{split}_batches",
+                f"{limit} of {batches} {split} batches is less than one; use at least {1 / batches:.3g}, or a count",
+            )

@@ -4,7 +4,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from dlx.config.errors import ConfigError
+from dlx.config.errors import ConfigError, first_line
 from dlx.config.validate import RESERVED, import_target
 
 
@@ -21,6 +21,15 @@ def build(key: str, node: Mapping, **injected: Any) -> Any:
         raise
     except (ValueError, TypeError) as e:
         raise ConfigError(key, f"{node['_target_']} rejected {kwargs}: {e}") from None
+    except (MemoryError, RuntimeError) as e:
+        if not is_out_of_memory(e):
+            raise
+        raise ConfigError(key, f"as configured needs more memory than this machine has ({first_line(e)})") from None
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """NumPy's MemoryError, or torch's allocator refusing (a RuntimeError on the CPU)."""
+    return isinstance(e, MemoryError) or "can't allocate memory" in str(e) or "out of memory" in str(e).lower()
 
 
 def options(group: Mapping | None) -> list[tuple[str, Mapping]]:

@@ -41,6 +41,9 @@ Probability = Annotated[float, Range(ge=0, le=1)]
 # dropout, momentum, smoothing: 1.0 would zero or freeze everything
 UnitInterval = Annotated[float, Range(ge=0, lt=1)]
 OpenUnitInterval = Annotated[float, Range(gt=0, lt=1)]
+# Far above any rate that trains: an optimizer step turns lr / (1 - beta1^t) into a float32, which lr=1e38 overflows.
+LearningRate = Annotated[float, Range(gt=0, le=1e6)]
+MinLearningRate = Annotated[float, Range(ge=0, le=1e6)]
 
 # Parameters a builder receives from other parts of the experiment, never from YAML.
 INJECTED = frozenset(

@@ -11,12 +11,14 @@ import inspect
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from dlx.config.errors import ConfigError
 from dlx.config.schema import INJECTED, Range
 
 RESERVED = {"_target_", "_partial_", "_recursive_", "_convert_"}
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def import_target(path: str, key: str) -> Any:
@@ -115,8 +117,11 @@ def _mismatch(value: Any, hint: Any) -> str | None:
                     return f"a list of {wrong}"
         return None
     if hint is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else "a number"
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return "a number"
+        # nan would pass every Range (its comparisons are all false); torch keeps hyperparameters as float32,
+        # so lr=1e300 would overflow in the first step. nan and inf both fail the `<=`.
+        return None if abs(value) <= FLOAT32_MAX else "a finite number"
     if hint is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else "an integer"
@@ -128,12 +133,41 @@ def _mismatch(value: Any, hint: Any) -> str | None:
 
 
 # Top-level keys of conf/config.yaml that no builder owns.
-TOP_LEVEL = {"seed": Annotated[int, Range(ge=0)], "name": str | None, "runs_dir": str, "resume": str | None}
+TOP_LEVEL = {
+    "seed": Annotated[int, Range(ge=0, le=2**32 - 1)],  # NumPy's seeds are 32-bit
+    "name": str | None,
+    "runs_dir": str,
+    "resume": str | None,
+}
+REQUIRED_KEYS = ("seed", "runs_dir")
+# Groups every experiment builds: deleting one (~trainer) or its _target_ leaves nothing to build.
+REQUIRED_GROUPS = ("data", "model", "optim", "trainer")
 
 
-def validate_config(cfg: Mapping) -> None:
+def check_top_level(cfg: Mapping) -> None:
+    """The keys every run reads before anything is built: present, of the right type, and the required groups."""
+    for key in REQUIRED_KEYS:
+        if key not in cfg:
+            raise ConfigError(key, f"is required but missing: set it with +{key}=...")
     for key, hint in TOP_LEVEL.items():
         if key in cfg:
             check_value(key, cfg[key], hint)
+    check_run_name(cfg.get("name"))
+    for group in REQUIRED_GROUPS:
+        node = cfg.get(group)
+        if not isinstance(node, Mapping) or not node:
+            raise ConfigError(group, f"is required but missing: choose an option with {group}=NAME")
+        if "_target_" not in node:
+            raise ConfigError(f"{group}._target_", f"is required but missing: choose an option with {group}=NAME")
+
+
+def check_run_name(name: str | None) -> None:
+    """runs/<name>/<stamp>: a name may have folders in it, but must stay inside runs_dir."""
+    if name and (PurePath(name).is_absolute() or ".." in PurePath(name).parts):
+        raise ConfigError("name", f"got {name!r}, expected a name inside runs_dir (no '..', not an absolute path)")
+
+
+def validate_config(cfg: Mapping) -> None:
+    check_top_level(cfg)
     for path, node in target_nodes(cfg):
         validate_node(path, node)

@@ -2,12 +2,12 @@
 
 import torch
 
-from dlx.config.schema import NonNegativeFloat, PositiveFloat
+from dlx.config.schema import LearningRate, NonNegativeFloat, PositiveFloat
 
 
 def adagrad(
     params,
-    lr: PositiveFloat = 0.02,
+    lr: LearningRate = 0.02,
     lr_decay: NonNegativeFloat = 0.0,
     initial_accumulator_value: NonNegativeFloat = 0.0,
     eps: PositiveFloat = 1e-10,

@@ -2,12 +2,12 @@
 
 import torch
 
-from dlx.config.schema import NonNegativeFloat, OpenUnitInterval, PositiveFloat
+from dlx.config.schema import LearningRate, NonNegativeFloat, OpenUnitInterval, PositiveFloat
 
 
 def adamw(
     params,
-    lr: PositiveFloat = 0.002,
+    lr: LearningRate = 0.002,
     beta1: OpenUnitInterval = 0.9,
     beta2: OpenUnitInterval = 0.999,
     eps: PositiveFloat = 1e-8,

@@ -2,12 +2,12 @@
 
 import torch
 
-from dlx.config.schema import NonNegativeFloat, OpenUnitInterval, PositiveFloat
+from dlx.config.schema import LearningRate, NonNegativeFloat, OpenUnitInterval
 
 
 def momentum(
     params,
-    lr: PositiveFloat = 0.05,
+    lr: LearningRate = 0.05,
     momentum: OpenUnitInterval = 0.9,
     nesterov: bool = False,
     weight_decay: NonNegativeFloat = 0.0,

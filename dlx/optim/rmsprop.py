@@ -2,12 +2,12 @@
 
 import torch
 
-from dlx.config.schema import NonNegativeFloat, OpenUnitInterval, PositiveFloat, UnitInterval
+from dlx.config.schema import LearningRate, NonNegativeFloat, OpenUnitInterval, PositiveFloat, UnitInterval
 
 
 def rmsprop(
     params,
-    lr: PositiveFloat = 0.001,
+    lr: LearningRate = 0.001,
     alpha: OpenUnitInterval = 0.99,
     eps: PositiveFloat = 1e-8,
     momentum: UnitInterval = 0.0,

@@ -2,8 +2,8 @@
 
 import torch
 
-from dlx.config.schema import NonNegativeFloat, PositiveFloat
+from dlx.config.schema import LearningRate, NonNegativeFloat
 
 
-def sgd(params, lr: PositiveFloat = 0.1, weight_decay: NonNegativeFloat = 0.0):
+def sgd(params, lr: LearningRate = 0.1, weight_decay: NonNegativeFloat = 0.0):
     return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=weight_decay)

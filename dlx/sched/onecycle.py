@@ -4,13 +4,13 @@ of the run, then down to max_lr/(div_factor·final_div_factor).  dlx train sched
 from torch.optim.lr_scheduler import OneCycleLR
 
 from dlx.config.errors import ConfigError
-from dlx.config.schema import OpenUnitInterval, PositiveFloat
+from dlx.config.schema import LearningRate, OpenUnitInterval, PositiveFloat
 from dlx.sched import Schedule, schedule
 
 
 @schedule
 def onecycle(
-    max_lr_factor: PositiveFloat = 1.0,
+    max_lr_factor: LearningRate = 1.0,
     pct_start: OpenUnitInterval = 0.3,
     div_factor: PositiveFloat = 25.0,
     final_div_factor: PositiveFloat = 1e4,

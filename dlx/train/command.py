@@ -7,11 +7,16 @@ HYDRA_FULL_ERROR=1 shows the full traceback instead.
 lightning, torchmetrics and DLX_TRUSTED_PACKAGES (refused without it: the run directory may not be yours).
 """
 
+import contextlib
+import functools
 import os
 import sys
 from pathlib import Path
 
 from dlx.train import errors
+
+# The user's config dirs for this call, read by the search-path plugin (registered once per process).
+_user_dirs: list = []
 
 
 def pop_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
@@ -50,13 +55,16 @@ def register_resolvers() -> None:
 
 def main(argv: list[str]) -> int:
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    forget_previous_calls()
     dirs = []
     try:
+        from dlx.config.overrides import check_group_overrides
         from dlx.config.paths import config_search_dirs
 
         argv, config_dir = pop_config_dir(argv)
         argv, trust_config = pop_trust_config(argv)
         dirs = config_search_dirs(config_dir)
+        check_group_overrides(argv, dirs)
         return run_hydra(argv, dirs, trust_config)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 1
@@ -69,17 +77,48 @@ def main(argv: list[str]) -> int:
         return code
 
 
+def forget_previous_calls() -> None:
+    """main() may run many times in one process (tests, the fuzzer): no failure of an earlier call may count."""
+    from dlx.train import summary, task
+
+    task.PENDING_ERROR.clear()
+    summary.FAILED_JOBS.clear()
+    errors.forget_sweep_dirs()
+
+
 def search_user_dirs_first(user_dirs: list) -> None:
     """Hydra appends --config-dir and hydra.searchpath AFTER the primary dir; dlx wants the user's first."""
     from hydra.core.plugins import Plugins
+
+    _user_dirs[:] = user_dirs
+    Plugins.instance().register(user_dirs_plugin())  # the same class each call: registering it again is a no-op
+
+
+@functools.cache
+def user_dirs_plugin() -> type:
     from hydra.plugins.search_path_plugin import SearchPathPlugin
 
     class UserConfigDirs(SearchPathPlugin):
         def manipulate_search_path(self, search_path) -> None:
-            for d in reversed(user_dirs):
+            for d in reversed(_user_dirs):
                 search_path.prepend(provider="dlx-user", path=f"file://{d}")
 
-    Plugins.instance().register(UserConfigDirs)
+    return UserConfigDirs
+
+
+@contextlib.contextmanager
+def as_hydra_app(argv: list[str]):
+    """Hydra reads sys.argv, and must raise errors (HYDRA_FULL_ERROR=1) for our handler: both put back after."""
+    saved_argv, saved_flag = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
+    sys.argv, os.environ["HYDRA_FULL_ERROR"] = ["dlx train", *argv], "1"
+    try:
+        yield
+    finally:
+        sys.argv = saved_argv
+        if saved_flag is None:
+            del os.environ["HYDRA_FULL_ERROR"]
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_flag
 
 
 def run_hydra(argv: list[str], dirs, trust_config: bool = False) -> int:
@@ -90,13 +129,11 @@ def run_hydra(argv: list[str], dirs, trust_config: bool = False) -> int:
 
     task.TRUST_CONFIG = trust_config
     register_resolvers()
-    # Our own handler reports errors; Hydra must raise them instead of printing and exiting 1.
-    os.environ["HYDRA_FULL_ERROR"] = "1"
     *user_dirs, packaged = dirs
     search_user_dirs_first(user_dirs)
-    sys.argv = ["dlx train", *argv]
     app = hydra.main(config_path=str(packaged), config_name="config", version_base="1.3")(train_task)
-    app()
+    with as_hydra_app(argv):
+        app()
     if PENDING_ERROR:
         raise PENDING_ERROR.pop()
     return 1 if summary.FAILED_JOBS else 0

@@ -3,6 +3,8 @@
 import errno
 from pathlib import Path
 
+from dlx.config.errors import first_line, one_line
+
 # errno of a failed write -> what to do about it
 WRITE_FAULTS = {
     errno.ENOSPC: "the disk is full: free some space, or set runs_dir to a folder on another disk",
@@ -17,6 +19,10 @@ _sweep_dirs: list[Path] = []
 def remember_sweep_dir(path: Path) -> Path:
     _sweep_dirs.append(path)
     return path
+
+
+def forget_sweep_dirs() -> None:
+    _sweep_dirs.clear()
 
 
 def remove_empty_sweep_dirs() -> None:
@@ -41,7 +47,7 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
 
     e = unwrap_resolver_error(e)
     if isinstance(e, ConfigError):
-        return 2, f"config error: {e}"
+        return 2, f"config error: {one_line(str(e))}"
     if isinstance(e, MissingConfigException):
         return 2, f"config error: {unknown_option(e, dirs)}"
     if isinstance(e, OverrideParseException):
@@ -56,6 +62,8 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
         return e.exit_code, f"interrupted ({e}); continue with: dlx train resume=latest"
     if isinstance(e, KeyboardInterrupt):
         return 130, "interrupted"
+    if composing_frames(e):
+        return 2, f"config error: {failed_override(e)}"
     return 1, f"error: {runtime_message(e)}"
 
 
@@ -87,9 +95,27 @@ def from_worker(e: BaseException) -> str | None:
     return [ln.strip() for ln in text.splitlines() if ln.strip()][-1]
 
 
-def first_line(e: BaseException) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return lines[0] if lines else type(e).__name__
+# Hydra's modules that compose the config from the defaults list and the overrides.
+COMPOSING = ("config_loader_impl.py", "defaults_list.py")
+
+
+def composing_frames(e: BaseException) -> list:
+    """The frames of e's traceback inside Hydra's composition: Hydra lets some errors of a bad override
+    (model.width=[1,2] model.width.a=3: a ValueError from OmegaConf) out unwrapped."""
+    frames, tb = [], e.__traceback__
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path.name in COMPOSING and path.parent.name == "_internal" and path.parent.parent.name == "hydra":
+            frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames
+
+
+def failed_override(e: BaseException) -> str:
+    """'model.width.a=3: cannot be applied (ValueError: ...)', naming the override Hydra was applying if known."""
+    override = next((f.f_locals["override"] for f in composing_frames(e) if "override" in f.f_locals), None)
+    line = getattr(override, "input_line", None)
+    return f"{line + ': ' if line else ''}cannot be applied ({type(e).__name__}: {first_line(e)})"
 
 
 def unknown_option(e, dirs: list[Path]) -> str:
@@ -120,11 +146,27 @@ def unknown_key(e, argv: list[str], dirs: list[Path]) -> str | None:
         if not isinstance(node, DictConfig) or part not in node:
             break
         node, known = node[part], [*known, part]
+    if known == parts:  # the key exists: another override (~key, or one replacing its parent) took it away
+        return f"{key}: removed by another override before this one sets it; to add it again use +{key}=..."
+    nothing_chosen = not known or (len(known) == 1 and not node)  # reg=[] leaves no `reg`, aug=none an empty one
+    if nothing_chosen and (unchosen := unchosen_group(parts, dirs)):
+        return unchosen
     parent = ".".join(known)
     bad = ".".join(parts[: len(known) + 1])
     valid = [str(k) for k in node.keys() if not str(k).startswith("_")] if isinstance(node, DictConfig) else []
     hint = unknown_key_hint(parts[len(known)], valid, parent)
     return f"{bad}: unknown key{hint} (to add a new key on purpose use +{key}=...)"
+
+
+def unchosen_group(parts: list[str], dirs: list[Path]) -> str | None:
+    """reg.mixup.alpha=0.5 while reg=[] (nothing chosen): say to choose an option, not that `reg` is unknown."""
+    group = parts[0]
+    options = sorted({p.stem for d in dirs for p in (d / group).glob("*.yaml")})
+    if not options:
+        return None
+    pick = f"{group}=[{parts[1]}]" if len(parts) > 1 and parts[1] in options else f"{group}=OPTION"
+    key = ".".join(parts)
+    return f"{key}: no {group} option is chosen; choose one first ({pick}); valid options: {', '.join(options)}"
 
 
 def composed_without(key: str, overrides: list[str], dirs: list[Path]):

@@ -127,7 +127,9 @@ def evaluate_split(net: torch.nn.Module, batches, num_classes: int) -> dict:
     """Classification metrics, inference latency and noise robustness of net on (x, y) batches (normalized, on
     the net's device). The net is left in eval mode."""
     net.eval()
-    batches = list(batches)  # several passes; a data module's eval_batches may be a generator
+    dtype = next(net.parameters()).dtype  # trainer.precision=64-true, bf16-true: the net's, not float32
+    # several passes: a data module's eval_batches may be a generator
+    batches = [(x.to(dtype) if x.is_floating_point() else x, y) for x, y in batches]
     logits = torch.cat([net(x).float() for x, _ in batches])
     y = torch.cat([y for _, y in batches])
     return {

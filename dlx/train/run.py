@@ -45,6 +45,7 @@ def save_configs(run_dir: Path, cfg: DictConfig, hydra_cfg) -> None:
 
 def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     """job_dir: the directory Hydra made for a multirun job, or None to create runs/<name>/<stamp>."""
+    from dlx.config.validate import check_top_level
     from dlx.experiment import build_experiment
     from dlx.report.html import write_report
     from dlx.train.errors import runtime_message
@@ -52,7 +53,9 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     started = time.perf_counter()
     quiet_lightning()
     choices = {k: v for k, v in hydra_cfg.runtime.choices.items() if not k.startswith("hydra")}
-    runs_root = Path(cfg.runs_dir)
+    plain = resolved(cfg)
+    check_top_level(plain)  # runs_dir and resume are read before the experiment is built (and validated)
+    runs_root = Path(plain["runs_dir"])
 
     def open_run_dir() -> Path:
         run_dir = job_dir or create_run_dir(runs_root / run_name(cfg, choices))
@@ -61,10 +64,10 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         update_latest(runs_root, run_dir)
         return run_dir
 
-    if cfg.get("resume"):
-        exp = reopen_run(cfg, hydra_cfg, job_dir, runs_root)
+    if plain.get("resume"):
+        exp = reopen_run(plain["resume"], hydra_cfg, job_dir, runs_root)
     else:
-        exp = build_experiment(OmegaConf.to_container(cfg, resolve=True), choices, open_run_dir)
+        exp = build_experiment(plain, choices, open_run_dir)
     print_data_cleaning(exp.data.info.get("clean", {}))
     try:
         report = fit_and_test(exp)
@@ -110,7 +113,20 @@ def why_not(e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path):
+def resolved(cfg: DictConfig) -> dict:
+    """The config as plain containers with every ${...} resolved; one that cannot be is a config error."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    from dlx.config.errors import ConfigError
+
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or ""
+        raise ConfigError(key, f"cannot resolve its value: {str(e).splitlines()[0]}") from None
+
+
+def reopen_run(resume: str, hydra_cfg, job_dir: Path | None, runs_root: Path):
     """`dlx train resume=RUN`: the run's own config, its directory, and its last.ckpt to continue from.
 
     The config may name trusted `_target_`s only (dlx.config.trust) unless --trust-config; it, last.ckpt and
@@ -129,7 +145,7 @@ def reopen_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None, runs_root: Path
     if others:
         dropped = " ".join(others)
         raise ConfigError("resume", f"continues the run as it was configured; drop the other overrides: {dropped}")
-    run_dir = resolve_run(str(cfg.resume), runs_root)
+    run_dir = resolve_run(str(resume), runs_root)
     last = run_dir / "checkpoints" / "last.ckpt"
     saved, choices = read_config(run_dir, trust_config=task.TRUST_CONFIG)
     if last.is_file():

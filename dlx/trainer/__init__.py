@@ -1,13 +1,15 @@
 """Lightning Trainer from `conf/trainer/<name>.yaml`, lean by default (no sanity pass, no model summary,
 no Lightning progress bar: dlx's own rich progress reads per-epoch numbers)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from dlx.config.errors import ConfigError
-from dlx.config.schema import PositiveInt
+from dlx.config.schema import NonNegativeInt, PositiveInt, Range
 
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"]
-BatchLimit = int | float  # a count of batches or a fraction of the epoch
+# a count of batches or a fraction of the epoch; validation alone may be switched off with 0
+BatchLimit = PositiveInt | Annotated[float, Range(gt=0, le=1)]
+ValBatchLimit = NonNegativeInt | Annotated[float, Range(ge=0, le=1)]
 
 
 def trainer(
@@ -18,7 +20,7 @@ def trainer(
     precision: str = "32-true",
     deterministic: bool = False,
     limit_train_batches: BatchLimit = 1.0,
-    limit_val_batches: BatchLimit = 1.0,
+    limit_val_batches: ValBatchLimit = 1.0,
     limit_test_batches: BatchLimit = 1.0,
     progress: bool = True,
 ):
@@ -32,7 +34,7 @@ def trainer(
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
     callbacks = [guard, *callbacks, RunCheckpoint(), StopOnSignal()] + ([RichProgress()] if progress else [])
     try:
-        return L.Trainer(
+        built = L.Trainer(
             max_epochs=max_epochs,
             accelerator=accelerator,
             devices=devices,
@@ -52,3 +54,9 @@ def trainer(
         raise ConfigError(
             "trainer", f"accelerator={accelerator} devices={devices} precision={precision}: {str(e).splitlines()[0]}"
         ) from None
+    if built.num_devices > 1 and type(built.accelerator).__name__ != "XLAAccelerator":  # TPU cores: spawned workers
+        # Lightning would start the whole command again once per extra device, each making its own run directory
+        raise ConfigError(
+            "trainer.devices", f"got {devices!r} ({built.num_devices} devices): a dlx run trains on one device; use 1"
+        )
+    return built
