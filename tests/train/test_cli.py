@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import yaml
@@ -124,24 +123,6 @@ def test_same_seed_deterministic_runs_are_bit_identical(workdir: Path):
     first, second, other = [metrics_without_times(r) for r in run_dirs(workdir / "runs")]
     assert first == second
     assert first[0] != other[0], "a different seed gives different numbers (the check can fail)"
-
-
-def test_four_parallel_runs_get_four_directories(workdir: Path):
-    import subprocess
-
-    from tests.conftest import DLX
-
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [
-        subprocess.Popen(
-            [DLX, "train", *SMOKE], cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(4)
-    ]
-    assert all(p.wait(timeout=300) == 0 for p in procs), [p.stderr.read() for p in procs]
-    runs = run_dirs(workdir / "runs")
-    assert len(runs) == 4 and len({r.name for r in runs}) == 4
-    assert all((r / "status").read_text().strip() == "completed" for r in runs)
 
 
 def test_ctrl_c_marks_the_run_interrupted(workdir: Path):
