@@ -1,9 +1,11 @@
 """Weight the loss of each class by n / (K * n_class), from the training split's class counts.
 dlx train imbalance=class_weights"""
 
+from typing import Annotated
+
 import torch
 
-from dlx.config.schema import NonNegativeFloat
+from dlx.config.schema import Range
 from dlx.imbalance import Imbalance, class_counts
 
 
@@ -17,6 +19,10 @@ class ClassWeights(Imbalance):
         return weights.to(torch.float32).to(y.device)
 
 
-def class_weights(power: NonNegativeFloat = 1.0) -> Imbalance:
+# beyond 4, a 10:1 imbalance already weighs 10,000:1, and large powers overflow the weights to inf
+WeightPower = Annotated[float, Range(ge=0, le=4)]
+
+
+def class_weights(power: WeightPower = 1.0) -> Imbalance:
     """power < 1 softens the weights (0.5: inverse square root of the counts)."""
     return ClassWeights(power)
