@@ -17,14 +17,14 @@ class EpochCSV(L.Callback):
         self.filename = filename
         self.path: Path | None = None
         self._t0, self._lr = 0.0, 0.0
-        self._trainer = None
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.path = run_dir / self.filename
 
     def on_train_start(self, trainer, pl_module):
-        """A resumed run starts at trainer.current_epoch: rows from that epoch on were not checkpointed, drop them."""
-        if self.path is None or not self.path.exists() or trainer.current_epoch == 0:
+        """A resumed run starts at trainer.current_epoch: rows from that epoch on were not checkpointed, drop them
+        (all of them for a run killed before its first checkpoint, which starts over)."""
+        if self.path is None or not self.path.exists():
             return
         with open(self.path, newline="") as f:
             kept = [row for row in csv.DictReader(f) if int(row["epoch"]) < trainer.current_epoch]
@@ -40,18 +40,15 @@ class EpochCSV(L.Callback):
 
     def state_dict(self) -> dict:
         """In a mid-epoch checkpoint: the lr the epoch started with and its seconds so far, for its row."""
-        if self._trainer is None:
+        if not self._t0:  # no epoch started yet
             return {}
-        return {"epoch": self._trainer.current_epoch, "lr": self._lr, "seconds": time.perf_counter() - self._t0}
+        return {"lr": self._lr, "seconds": time.perf_counter() - self._t0}
 
     def load_state_dict(self, state: dict) -> None:
         """Resumed mid-epoch, Lightning does not call on_train_epoch_start again: take the epoch's start from here.
         (Resumed at an epoch's end, on_train_epoch_start of the next epoch overwrites both.)"""
         if state:
             self._lr, self._t0 = state["lr"], time.perf_counter() - state["seconds"]
-
-    def setup(self, trainer, pl_module, stage):
-        self._trainer = trainer
 
     def on_train_epoch_end(self, trainer, pl_module):
         m = pl_module.collect_epoch_metrics()

@@ -163,7 +163,6 @@ def reopen_run(resume: str, hydra_cfg, job_dir: Path | None, runs_root: Path):
         exp.resume_from = last
     else:  # killed before its first checkpoint: start over, in the same directory
         print(f"dlx train: {run_dir} has no checkpoints/last.ckpt yet: training it from the start", file=sys.stderr)
-        (run_dir / "metrics.csv").unlink(missing_ok=True)
     return exp
 
 
