@@ -69,6 +69,11 @@ def optimize(sweep_dir: Path, saved: dict, spec) -> None:
     )
 
 
+def threads_per_job(n_jobs: int) -> int:
+    """Torch threads for each of n_jobs workers sharing this machine's cores (no oversubscription)."""
+    return max(1, (os.cpu_count() or 1) // n_jobs)
+
+
 def run_search(sweep_dir: Path, saved: dict, spec) -> None:
     """This process plus n_jobs - 1 workers, each with an equal share of the CPU threads; or n_jobs submitit jobs."""
     if spec.launcher != "processes":
@@ -76,7 +81,7 @@ def run_search(sweep_dir: Path, saved: dict, spec) -> None:
         return
     import torch
 
-    threads = max(1, (os.cpu_count() or 1) // spec.n_jobs)
+    threads = threads_per_job(spec.n_jobs)
     torch.set_num_threads(threads)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     workers = [
@@ -107,7 +112,7 @@ def run_submitit_jobs(sweep_dir: Path, spec) -> None:
         raise ConfigError("search.launcher", f"{spec.launcher}: {e}") from None
     parameters = {"timeout_min": 60, "name": f"dlx-search-{sweep_dir.parent.name}", **spec.cluster}
     executor.update_parameters(**parameters)
-    local_threads = max(1, (os.cpu_count() or 1) // spec.n_jobs) if cluster == "local" else None
+    local_threads = threads_per_job(spec.n_jobs) if cluster == "local" else None  # SLURM: cpus_per_task
     jobs = [executor.submit(work, str(sweep_dir), local_threads) for _ in range(spec.n_jobs)]
     print(f"dlx search: {len(jobs)} {spec.launcher} job(s): {' '.join(j.job_id for j in jobs)}", file=sys.stderr)
     failures = []
