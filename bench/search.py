@@ -61,7 +61,7 @@ import optuna
 from pathlib import Path
 from dlx.search.spec import search
 from dlx.search.trial import run_trial
-from dlx.train.run import quiet_lightning
+from dlx.experiment import quiet_lightning
 quiet_lightning()
 spec = search(space={SMOOTH_SPACE!r}, sampler="random", n_trials={trials})
 study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))

@@ -26,7 +26,7 @@ from dlx.config.paths import packaged_conf_dir
 from dlx.experiment import build_experiment
 from dlx.optim import param_groups
 from dlx.train.command import register_resolvers
-from dlx.train.run import quiet_lightning
+from dlx.experiment import quiet_lightning
 
 TARGET = 1.25  # dlx s/epoch over hand-written s/epoch, for the default CNN
 MODELS = ("cnn", "mlp")

@@ -4,6 +4,8 @@ Every config error surfaces here, before `open_run_dir` is called, so a bad conf
 never leaves a run directory behind.
 """
 
+import logging
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,10 @@ class Experiment:
 def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Callable[[], Path]) -> Experiment:
     """cfg: the resolved config as plain containers; choices: group -> option (for messages)."""
     validate_config(cfg)
+    # the data first: its errors (a split that cannot be stratified, a damaged file) come before Lightning's
+    # 3-4 s import. It draws from its own seeded generators, so seeding after it changes no number.
+    data = build("data", cfg["data"], seed=cfg["seed"])
+    quiet_lightning()
     import lightning.pytorch as L
 
     from dlx.aug import compose
@@ -35,7 +41,6 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
 
     L.seed_everything(cfg["seed"], workers=True, verbose=False)
     epochs = cfg["trainer"]["max_epochs"]
-    data = build("data", cfg["data"], seed=cfg["seed"])
     reg = combine([build(f"reg.{name}", node, total_epochs=epochs) for name, node in options(cfg.get("reg"))])
     imbalance = build("imbalance", cfg["imbalance"]) if "_target_" in (cfg.get("imbalance") or {}) else None
     if imbalance is not None:
@@ -69,6 +74,20 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
         if hasattr(callback, "use_run_dir"):
             callback.use_run_dir(run_dir)
     return Experiment(data, module, trainer, run_dir)
+
+
+def quiet_lightning() -> None:
+    import lightning.pytorch  # noqa: F401  (it sets its loggers to INFO on import; lower them after)
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for pattern in (
+        ".*LeafSpec.*",
+        ".*does not have many workers.*",
+        ".*smaller than the logging interval.*",
+        ".*exists and is not empty.*",  # a resumed run saves into its own checkpoints/ again, on purpose
+    ):
+        warnings.filterwarnings("ignore", message=pattern)
 
 
 def data_record(data) -> dict:

@@ -34,13 +34,13 @@ def finish_data(
 
 
 def in_memory(source: Source, **o):
-    from dlx.data.tensor_data import InMemoryDataModule
-
     splits = split_with_options(source.y, source.fixed, o)
     x, splits, cleaning = clean(source.x, source.y, splits, o["clean"], source.name, source.feature_names)
     check_every_class_present(source.y, splits, source.class_names, fixed=set(source.fixed))
     normalizer = Normalizer.fit(o["normalize"], x[splits["train"]])
     encoding = {**source.encoding, "impute_fill": cleaning.pop("impute_fill", None)}
+    from dlx.data.tensor_data import InMemoryDataModule  # imports Lightning: only once the data is known good
+
     return InMemoryDataModule(
         {s: (x[i], source.y[i]) for s, i in splits.items()},
         name=source.name,

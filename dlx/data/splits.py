@@ -4,7 +4,6 @@ Everything here works on labels and indices only, so in-memory and streamed data
 """
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from dlx.config.errors import ConfigError
 
@@ -24,6 +23,8 @@ def stratified_split(y: np.ndarray, val_fraction: float, test_fraction: float, s
 
 def cut(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int, key: str) -> tuple[np.ndarray, np.ndarray]:
     """(kept, taken): `fraction` of idx taken out, stratified; a clear error when a class cannot be shared."""
+    from sklearn.model_selection import train_test_split  # here, not at the top: validation imports this module
+
     try:
         kept, taken = train_test_split(idx, test_size=fraction, stratify=y[idx], random_state=seed)
     except ValueError as e:
@@ -35,6 +36,8 @@ def subsample(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> np.
     """A stratified `fraction` of idx (data.subset)."""
     if fraction >= 1 or len(idx) == 0:
         return idx
+    from sklearn.model_selection import train_test_split
+
     try:
         kept, _ = train_test_split(idx, train_size=fraction, stratify=y[idx], random_state=seed)
     except ValueError as e:
@@ -108,6 +111,8 @@ def fold_split(y, pool, fixed, test_fraction, folds, fold, seed) -> dict[str, np
     if smallest < folds:
         message = f"folds={folds} needs at least {folds} samples of every class; one has {smallest}"
         raise ConfigError("data.folds", message)
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     train, val = list(splitter.split(pool, y[pool]))[fold]
     return {"train": np.sort(pool[train]), "val": np.sort(pool[val]), "test": np.sort(test)}

@@ -8,7 +8,7 @@ def work(sweep_dir: str, threads: int | None = None) -> None:
     """Take trials from the study in SWEEP_DIR until its budget is spent."""
     from dlx.search.spec import search
     from dlx.search.study import load_search, optimize
-    from dlx.train.run import quiet_lightning
+    from dlx.experiment import quiet_lightning
 
     if threads:  # several jobs on one machine share its cores
         import torch

@@ -1,31 +1,15 @@
 """One training run: build the experiment, open its run directory, fit, test the best checkpoint, report."""
 
 import errno
-import logging
 import signal
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from dlx.run_dir import create_unique_dir, update_latest, write_atomic, write_failed_status, write_json, write_status
 from dlx.trainer.interrupt import RunInterrupted
-
-
-def quiet_lightning() -> None:
-    import lightning.pytorch  # noqa: F401  (it sets its loggers to INFO on import; lower them after)
-
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for pattern in (
-        ".*LeafSpec.*",
-        ".*does not have many workers.*",
-        ".*smaller than the logging interval.*",
-        ".*exists and is not empty.*",  # a resumed run saves into its own checkpoints/ again, on purpose
-    ):
-        warnings.filterwarnings("ignore", message=pattern)
 
 
 def run_name(cfg: DictConfig, choices: dict) -> str:
@@ -51,7 +35,6 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
     from dlx.train.errors import runtime_message
 
     started = time.perf_counter()
-    quiet_lightning()
     choices = {k: v for k, v in hydra_cfg.runtime.choices.items() if not k.startswith("hydra")}
     plain = resolved(cfg)
     check_top_level(plain)  # runs_dir and resume are read before the experiment is built (and validated)
@@ -169,7 +152,7 @@ def reopen_run(resume: str, hydra_cfg, job_dir: Path | None, runs_root: Path):
 def fit_and_test(exp) -> dict:
     import torch
 
-    from dlx.logger.csv import EpochCSV
+    from dlx.logger.epoch_csv import EpochCSV
     from dlx.train.report import convergence, evaluate_split, limit_batches, model_bytes, provenance, read_val_accs
     from dlx.trainer.signals import StopOnSignal
 
