@@ -4,8 +4,11 @@ import sys
 from pathlib import Path
 
 
-def work(sweep_dir: str, threads: int | None = None) -> None:
-    """Take trials from the study in SWEEP_DIR until its budget is spent."""
+def work(sweep_dir: str, threads: int | None = None) -> int:
+    """Take trials from the study in SWEEP_DIR until its budget is spent; the worker's pid (trials.csv's
+    worker_pid) is a submitit job's result."""
+    import os
+
     from dlx.search.spec import search
     from dlx.search.study import load_search, optimize
     from dlx.experiment import quiet_lightning
@@ -18,6 +21,7 @@ def work(sweep_dir: str, threads: int | None = None) -> None:
     saved = load_search(Path(sweep_dir))
     node = {k: v for k, v in saved["search"].items() if k != "_target_"}
     optimize(Path(sweep_dir), saved, search(**node))
+    return os.getpid()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Load: many `dlx train` processes into one runs/ at once, and a multirun that keeps going past a crashed job.
 
-DLX_CONCURRENT=8 pytest -q -s tests/reliability/test_concurrency.py
+DLX_CONCURRENT=8 pytest -q -s tests/reliability/test_concurrency.py   (make test: 4)
 """
 
 import csv
@@ -28,7 +28,7 @@ def start_trainings(n: int, workdir: Path) -> list[subprocess.Popen]:
 
 
 def test_concurrent_runs_get_their_own_directories(workdir: Path):
-    n = scale("DLX_CONCURRENT", 8)
+    n = scale("DLX_CONCURRENT", 4)  # make reliability: 8
     procs = start_trainings(n, workdir)
     errors = [p.communicate(timeout=600)[1] for p in procs]  # stderr is a few lines: the pipes never fill
     codes = [p.returncode for p in procs]

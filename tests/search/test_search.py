@@ -2,6 +2,7 @@
 
 import csv
 import json
+import pickle
 import signal
 import subprocess
 import time
@@ -177,8 +178,11 @@ def test_submitit_jobs_take_the_trials_and_the_search_waits_for_them(workdir: Pa
     sweep = sweep_of(workdir, "digits_cnn")
     rows = trials(sweep)
     assert 2 <= len(rows) <= 3 and {r["state"] for r in rows} == {"complete"}
-    assert len({r["worker_pid"] for r in rows}) == 2, "each job is its own process and took a trial"
-    assert len(list((sweep / "submitit").glob("*_result.pkl"))) == 2, "submitit ran both jobs to the end"
+    # each job's result is its worker's pid; which job takes which trial is a race, so not asserted
+    results = [pickle.loads(p.read_bytes()) for p in (sweep / "submitit").glob("*_result.pkl")]  # our own jobs'
+    pids = {str(pid) for state, pid in results if state == "success"}
+    assert len(results) == 2 and len(pids) == 2, ("submitit ran both jobs to the end, each its own process", results)
+    assert {r["worker_pid"] for r in rows} <= pids, "the trials ran in the jobs, not in dlx search itself"
 
 
 def test_ctrl_c_stops_the_search_and_names_the_resume_command(workdir: Path):
