@@ -37,8 +37,11 @@ class Classifier(L.LightningModule):
         self.batches_done = 0  # training batches of this epoch so far
         self.saving_mid_epoch = False  # set by StopOnSignal just before it saves last.ckpt mid-epoch
         self.last_loss: torch.Tensor | None = None
+        self.memory_format: torch.memory_format | None = None  # torch.channels_last under trainer.channels_last
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.memory_format is not None and x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)  # (B, C, H, W) stored as NHWC
         return self.net(x)
 
     def on_fit_start(self):
@@ -134,7 +137,7 @@ class Classifier(L.LightningModule):
         if self.augment is not None:
             x = self.augment(x)
         x, target = self.mix(x, y)
-        logits = self.net(x)
+        logits = self(x)
         loss = self.training_loss(logits, target)
         # train_loss is the data loss; penalties are added only to what is minimized
         self._accumulate("train", loss, logits, target if target.dim() == 1 else target.argmax(1))
@@ -145,7 +148,7 @@ class Classifier(L.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
-        logits = self.net(x)
+        logits = self(x)
         self._accumulate("val", F.cross_entropy(logits, y), logits, y)
 
     def on_validation_epoch_end(self):
@@ -167,7 +170,7 @@ class Classifier(L.LightningModule):
 
     def test_step(self, batch, batch_idx):
         x, y = batch
-        self.test_logits.append(self.net(x).float())
+        self.test_logits.append(self(x).float())
         self.test_targets.append(y)
 
     # ---- optimization ----------------------------------------------------------------------------------

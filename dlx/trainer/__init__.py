@@ -7,6 +7,8 @@ from dlx.config.errors import ConfigError
 from dlx.config.schema import NonNegativeInt, PositiveInt, Range
 
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"]
+CompileBackend = Literal["inductor", "aot_eager", "eager", "cudagraphs"]  # torch.compile backends; true = inductor
+MatmulPrecision = Literal["highest", "high", "medium"]  # torch.set_float32_matmul_precision: TF32 / bf16 matmuls
 # a count of batches or a fraction of the epoch; validation alone may be switched off with 0
 BatchLimit = PositiveInt | Annotated[float, Range(gt=0, le=1)]
 ValBatchLimit = NonNegativeInt | Annotated[float, Range(ge=0, le=1)]
@@ -23,16 +25,27 @@ def trainer(
     limit_val_batches: ValBatchLimit = 1.0,
     limit_test_batches: BatchLimit = 1.0,
     progress: bool = True,
+    accumulate_grad_batches: PositiveInt = 1,
+    compile: bool | CompileBackend = False,
+    channels_last: bool = False,
+    matmul_precision: MatmulPrecision = "highest",
+    benchmark: bool | None = None,
 ):
+    """accumulate_grad_batches: one optimizer step every N batches; compile: torch.compile of the net (true, or
+    a backend name); channels_last: NHWC weights and images; matmul_precision: float32 matmuls on TF32/bf16
+    units where the hardware has them; benchmark: cuDNN autotuning (None: Lightning's default)."""
     import lightning.pytorch as L
 
     from dlx.trainer.checkpoint import AtomicCheckpointIO, RunCheckpoint
     from dlx.trainer.guard import StopOnNonFinite
     from dlx.trainer.progress import RichProgress
     from dlx.trainer.signals import StopOnSignal
+    from dlx.trainer.speed import SpeedOptions
 
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
     callbacks = [guard, *callbacks, RunCheckpoint(), StopOnSignal()] + ([RichProgress()] if progress else [])
+    if compile or channels_last or matmul_precision != "highest":
+        callbacks.append(SpeedOptions(compile, channels_last, matmul_precision))
     try:
         built = L.Trainer(
             max_epochs=max_epochs,
@@ -43,6 +56,8 @@ def trainer(
             limit_train_batches=limit_train_batches,
             limit_val_batches=limit_val_batches,
             limit_test_batches=limit_test_batches,
+            accumulate_grad_batches=accumulate_grad_batches,
+            benchmark=benchmark,
             callbacks=callbacks,
             plugins=[AtomicCheckpointIO()],
             logger=False,
