@@ -23,10 +23,9 @@ from omegaconf import OmegaConf
 
 from dlx.config.builder import build
 from dlx.config.paths import packaged_conf_dir
-from dlx.experiment import build_experiment
+from dlx.experiment import build_experiment, quiet_lightning
 from dlx.optim import param_groups
 from dlx.train.command import register_resolvers
-from dlx.experiment import quiet_lightning
 
 TARGET = 1.25  # dlx s/epoch over hand-written s/epoch, for the default CNN
 MODELS = ("cnn", "mlp")

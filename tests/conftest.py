@@ -28,8 +28,7 @@ def compose_config(overrides: list[str]):
 
 
 def build(overrides: list[str], run_dir: Path):
-    from dlx.experiment import build_experiment
-    from dlx.experiment import quiet_lightning
+    from dlx.experiment import build_experiment, quiet_lightning
 
     quiet_lightning()
     cfg, choices = compose_config(overrides)

@@ -66,4 +66,3 @@ class EpochCSV(L.Callback):
             writer.writeheader()
         writer.writerow(row)
         write_atomic(self.path, before + out.getvalue())
-

@@ -128,9 +128,9 @@ def resume_search(path: str, argv: list[str]):
 
 
 def finish(sweep_dir: Path, saved: dict, spec) -> None:
+    from dlx.experiment import quiet_lightning
     from dlx.search import output
     from dlx.search.study import open_study, run_search
-    from dlx.experiment import quiet_lightning
 
     quiet_lightning()
     run_search(sweep_dir, saved, spec)

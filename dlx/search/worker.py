@@ -9,9 +9,9 @@ def work(sweep_dir: str, threads: int | None = None) -> int:
     worker_pid) is a submitit job's result."""
     import os
 
+    from dlx.experiment import quiet_lightning
     from dlx.search.spec import search
     from dlx.search.study import load_search, optimize
-    from dlx.experiment import quiet_lightning
 
     if threads:  # several jobs on one machine share its cores
         import torch
