@@ -44,10 +44,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check dlx tests bench
 	$(VENV)/bin/ruff format --check dlx tests bench
 
+# about 10 minutes on 2 cores; each script adds its section to bench/results.json, the table comes last
 bench: $(STAMP)
 	$(PY) bench/train_overhead.py $(ARGS)
+	$(PY) bench/dataloader.py
 	$(PY) bench/default_run.py
 	$(PY) bench/aug_throughput.py
+	$(PY) bench/speed_options.py
+	$(PY) bench/table.py
 
 # several minutes: parallel trials, Hyperband against the full grid, TPE against random (3 seeds)
 bench-search: $(STAMP)

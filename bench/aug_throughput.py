@@ -14,8 +14,10 @@ idle: on a busy machine compare paths with --threads 1. A report: exit code 0 wh
 
 import argparse
 import statistics
+import sys
 import time
 from functools import partial
+from pathlib import Path
 
 import kornia
 import kornia.augmentation as K
@@ -24,6 +26,9 @@ import torch.nn.functional as F
 import yaml
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import save  # noqa: E402
 
 from dlx.aug import compose
 from dlx.config.builder import build, options
@@ -119,14 +124,16 @@ def main() -> int:
     )
     header = f"{'op':<11} {'shape':<8} {'dlx':>9} {'kornia':>9} {'ratio':>6} {'loader':>9} {'ratio':>6}"
     print(header + "\n" + "-" * len(header))
-    misses = []
+    misses, rows = [], []
     for name in args.ops.split(","):
         for shape in SHAPES:
             r = measure(name, shape, calls)
             vs_k = r["dlx"] / r["kornia"]
+            rows.append({"op": name, "shape": "x".join(map(str, shape)), "images_per_s": r, "ratio_kornia": vs_k})
             line = f"{name:<11} {'x'.join(map(str, shape)):<8} {r['dlx']:>9.0f} {r['kornia']:>9.0f} {vs_k:>6.2f}"
             if "loader" in r:
                 vs_l = r["dlx"] / r["loader"]
+                rows[-1]["ratio_loader"] = vs_l
                 line += f" {r['loader']:>9.0f} {vs_l:>6.2f}"
                 misses += [f"{shape}: {w} {v:.2f}x" for w, v in (("kornia", vs_k), ("loader", vs_l)) if v < TARGET]
             print(line, flush=True)
@@ -134,6 +141,7 @@ def main() -> int:
     print(f"target: standard >= {TARGET}x kornia and >= {TARGET}x the loader: " + ("ok" if not misses else "MISS"))
     for miss in misses:
         print(f"  below target: standard {miss}")
+    save("aug_throughput", rows, notes=f"target: standard >= {TARGET}x kornia and the loader")
     return 0
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_dirs, run_dlx
+from tests.conftest import run_dirs, run_dlx, run_in_process
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ from tests.conftest import run_dirs, run_dlx
     ],
 )
 def test_bad_data_is_one_line_exit_2_and_leaves_no_run(args, expected, workdir: Path):
-    result = run_dlx("train", *args, "trainer=smoke", cwd=workdir)
+    result = run_in_process("train", *args, "trainer=smoke", cwd=workdir)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dlx train: config error: ") and expected in lines[0], lines

@@ -8,7 +8,6 @@ that trains (most of it the report's latency measurement).
 
 import contextlib
 import io
-import os
 import string
 from collections import Counter
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from dlx.config.paths import packaged_conf_dir
-from tests.conftest import compose_config, run_dirs
+from tests.conftest import compose_config, inside, run_dirs
 from tests.reliability.tally import record, scale
 
 LIST_GROUPS = ("reg", "aug", "logger")  # groups that take a list of options: reg=[l2,dropout]
@@ -213,20 +212,6 @@ def run_in_process(argv: list[str]) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
     return code, out.getvalue(), err.getvalue()
-
-
-@contextlib.contextmanager
-def inside(directory: Path):
-    """Run dlx in-process from directory (data caches and relative paths land there), then put the process back:
-    its working directory, and os.environ (Lightning's seed_everything sets PL_GLOBAL_SEED)."""
-    cwd, environ = os.getcwd(), dict(os.environ)
-    os.chdir(directory)
-    try:
-        yield
-    finally:
-        os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(environ)
 
 
 def check_outcome(code: int, out: str, err: str, runs: Path) -> str:

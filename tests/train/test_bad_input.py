@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMOKE, run_dirs, run_dlx
+from tests.conftest import SMOKE, run_dirs, run_dlx, run_in_process
 
 CASES = [
     (["model=nope"], "model: unknown option 'nope'; valid options: cnn, densenet, gru, lstm, mlp, resnet, transformer"),
@@ -25,11 +25,19 @@ CASES = [
 
 @pytest.mark.parametrize(("overrides", "message"), CASES)
 def test_config_errors(overrides, message, workdir: Path):
-    out = run_dlx("train", *SMOKE, *overrides, cwd=workdir)
+    out = run_in_process("train", *SMOKE, *overrides, cwd=workdir)
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
     assert message in lines[0]
+    assert run_dirs(workdir / "runs") == []
+
+
+def test_the_installed_command_says_a_config_error_in_one_line_and_exits_2(workdir: Path):
+    overrides, message = CASES[7]  # a bad value, known only once the config is validated
+    out = run_dlx("train", *SMOKE, *overrides, cwd=workdir)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"dlx train: config error: {message}")
     assert run_dirs(workdir / "runs") == []
 
 
