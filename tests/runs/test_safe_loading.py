@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.conftest import run_dirs, run_dlx
+from tests.conftest import run_dirs, run_dlx, run_in_process
 from tests.malicious import config_payload, write_checkpoint
 
 
@@ -110,7 +110,7 @@ def test_init_from_refuses_a_checkpoint_that_would_run_code(source, run, tmp_pat
     best = write_checkpoint(run / "checkpoints" / "best.ckpt", marker)
     work = tmp_path / "work"
     work.mkdir()
-    out = run_dlx("train", "trainer=smoke", f"model.init_from={best if source == 'file' else run}", cwd=work)
+    out = run_in_process("train", "trainer=smoke", f"model.init_from={best if source == 'file' else run}", cwd=work)
     assert out.returncode == 2
     line = only_line(out.stderr)
     assert line.startswith(f"dlx train: config error: model.init_from: {best} is refused: loading it would call")
@@ -140,7 +140,7 @@ def test_resume_refuses_a_config_naming_code(target, run, tmp_path):
     marker = tmp_path / "MARKER"
     edit_config(run, lambda cfg: cfg.update(model=config_payload(target, marker)))
     status = (run / "status").read_text()
-    out = run_dlx("train", f"resume={run}", cwd=tmp_path)
+    out = run_in_process("train", f"resume={run}", cwd=tmp_path)
     assert out.returncode == 2
     line = only_line(out.stderr)
     assert line.startswith(f"dlx train: config error: model._target_: refused, in {run / 'config.yaml'}: '{target}'")
@@ -245,7 +245,7 @@ def test_resume_names_a_damaged_file_before_reopening_the_run(file, damage, mess
     path = run / file
     damage(path)
     status = (run / "status").read_text()
-    out = run_dlx("train", f"resume={run}", cwd=tmp_path)
+    out = run_in_process("train", f"resume={run}", cwd=tmp_path)
     assert out.returncode == 2
     assert only_line(out.stderr).startswith(f"dlx train: config error: {message.format(path=path)}")
     assert (run / "status").read_text() == status

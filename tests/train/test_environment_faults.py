@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from dlx.run_dir import read_status
-from tests.conftest import DLX, SMOKE, dlx_env, limit_file_size, run_dirs, run_dlx
+from tests.conftest import DLX, SMOKE, dlx_env, limit_file_size, run_dirs, run_dlx, run_in_process
 from tests.data.formats_image import write_image_folder
 
 # What dlx writes into a run directory; anything else (a temporary copy) is left over from a failed write.
@@ -83,7 +83,7 @@ def under_proc(workdir: Path, tmpfs) -> tuple[Path, str]:
 def test_runs_dir_where_no_folder_can_be_made_is_a_config_error(place, workdir: Path, tmpfs):
     runs, reason = place(workdir, tmpfs)
     before = sorted(workdir.rglob("*"))
-    out = run_dlx("train", *SMOKE, f"runs_dir={runs}", cwd=workdir)
+    out = run_in_process("train", *SMOKE, f"runs_dir={runs}", cwd=workdir)
     assert out.returncode == 2
     line = one_line(out.stderr)
     assert line.startswith(f"dlx train: config error: runs_dir: cannot create {runs}") and reason in line, line
@@ -93,7 +93,7 @@ def test_runs_dir_where_no_folder_can_be_made_is_a_config_error(place, workdir: 
 
 def test_runs_dir_in_folders_that_do_not_exist_yet_is_made(workdir: Path, tmp_path: Path):
     runs = tmp_path / "does" / "not" / "exist" / "runs"
-    out = run_dlx("train", *SMOKE, f"runs_dir={runs}", cwd=workdir)
+    out = run_in_process("train", *SMOKE, f"runs_dir={runs}", cwd=workdir)
     assert out.returncode == 0, out.stderr
     [run] = run_dirs(runs)
     assert read_status(run) == ("completed", "")
