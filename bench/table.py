@@ -1,6 +1,6 @@
 """The table of targets from bench/results.json, as Markdown (the README's "Benchmarks" table).
 
-    .venv/bin/python bench/table.py          (make bench ends with it)
+.venv/bin/python bench/table.py          (make bench ends with it)
 """
 
 import json

@@ -13,8 +13,19 @@ from torch import nn
 
 from dlx.reg import Regularizer
 
+# Set on every step or hook call: Lightning sets _current_fx_name around each hook (about 45 times a step), and
+# nn.Module.__setattr__'s parameter/buffer/module bookkeeping made that ~0.25 ms a step, 5 ms an epoch on digits
+# (bench/train_overhead.py). They hold plain values, never parameters, buffers or submodules.
+PLAIN_ATTRIBUTES = frozenset({"_current_fx_name", "batches_done", "last_loss"})
+
 
 class Classifier(L.LightningModule):
+    def __setattr__(self, name: str, value) -> None:
+        if name in PLAIN_ATTRIBUTES:
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     def __init__(
         self,
         net: nn.Module,

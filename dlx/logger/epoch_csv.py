@@ -8,6 +8,7 @@ from pathlib import Path
 import lightning.pytorch as L
 
 from dlx.run_dir import write_atomic
+from dlx.trainer.writes import WRITES
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"]
 
@@ -17,6 +18,7 @@ class EpochCSV(L.Callback):
         self.filename = filename
         self.path: Path | None = None
         self._t0, self._lr = 0.0, 0.0
+        self._text = ""  # the file as last asked for: on disk once the writer thread gets to it
 
     def use_run_dir(self, run_dir: Path) -> None:
         self.path = run_dir / self.filename
@@ -24,6 +26,7 @@ class EpochCSV(L.Callback):
     def on_train_start(self, trainer, pl_module):
         """A resumed run starts at trainer.current_epoch: rows from that epoch on were not checkpointed, drop them
         (all of them for a run killed before its first checkpoint, which starts over)."""
+        self._text = ""
         if self.path is None or not self.path.exists():
             return
         with open(self.path, newline="") as f:
@@ -32,7 +35,8 @@ class EpochCSV(L.Callback):
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(kept)
-        write_atomic(self.path, out.getvalue())
+        self._text = out.getvalue()
+        write_atomic(self.path, self._text)
 
     def on_train_epoch_start(self, trainer, pl_module):
         self._t0 = time.perf_counter()
@@ -59,10 +63,10 @@ class EpochCSV(L.Callback):
             "epoch_seconds": round(time.perf_counter() - self._t0, 6),
         }
         # the whole file rewritten and renamed into place: a kill mid-write never leaves half a row
-        before = self.path.read_text() if self.path.exists() else ""
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        if not before:
+        if not self._text:
             writer.writeheader()
         writer.writerow(row)
-        write_atomic(self.path, before + out.getvalue())
+        self._text += out.getvalue()
+        WRITES.write(self.path, self._text.encode())

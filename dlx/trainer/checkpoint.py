@@ -13,17 +13,24 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from dlx.run_dir import TMP_SUFFIX, write_atomic_bytes
+from dlx.run_dir import TMP_SUFFIX
+from dlx.trainer.writes import WRITES
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
-        # serialized in memory first (as Lightning does): torch's zip writer turns a failed write (disk full)
-        # into an opaque RuntimeError, a plain write raises the OSError that names the file and the reason
+        # serialized in memory, on this thread (the weights as they are now): torch's zip writer turns a failed
+        # write (disk full) into an opaque RuntimeError, a plain write raises the OSError naming the file
         buffer = io.BytesIO()
         torch.save(checkpoint, buffer)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic_bytes(Path(path), buffer.getbuffer())
+        WRITES.write(Path(path), buffer.getvalue())  # written and synced on the writer thread, in order
+
+    def remove_checkpoint(self, path) -> None:
+        WRITES.call(super().remove_checkpoint, path)  # after the writes asked for before it
+
+    def teardown(self) -> None:
+        WRITES.flush()  # the end of every fit, test, or failed fit: every file is on disk, or its error raised
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -53,15 +60,20 @@ class RunCheckpoint(ModelCheckpoint):
 
     @staticmethod
     def _link_checkpoint(trainer, filepath: str, linkpath: str) -> None:
-        """Lightning removes the old link, then makes the new one: a kill in between leaves no last.ckpt."""
+        """Lightning removes the old link, then makes the new one: a kill in between leaves no last.ckpt.
+        Swapped on the writer thread, once the checkpoint it points to is in place."""
         if trainer.is_global_zero and os.path.abspath(filepath) != os.path.abspath(linkpath):
-            folder, name = os.path.split(linkpath)
-            tmp = os.path.join(folder, f".{name}.{os.getpid()}{TMP_SUFFIX}")
-            if os.path.lexists(tmp):
-                os.remove(tmp)
-            os.symlink(os.path.relpath(filepath, os.path.dirname(linkpath)), tmp)
-            os.replace(tmp, linkpath)
+            WRITES.call(swap_link, filepath, linkpath)
         trainer.strategy.barrier()
+
+
+def swap_link(filepath: str, linkpath: str) -> None:
+    folder, name = os.path.split(linkpath)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}{TMP_SUFFIX}")
+    if os.path.lexists(tmp):
+        os.remove(tmp)
+    os.symlink(os.path.relpath(filepath, os.path.dirname(linkpath)), tmp)
+    os.replace(tmp, linkpath)
 
 
 def rebase(value, old: str, new: str):

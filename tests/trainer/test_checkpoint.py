@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from dlx.trainer.checkpoint import AtomicCheckpointIO, RunCheckpoint, rebase
+from dlx.trainer.writes import WRITES, BackgroundWrites
 
 
 class Boom(RuntimeError):
@@ -16,6 +17,7 @@ class Boom(RuntimeError):
 def test_a_save_that_fails_midway_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch):
     io, path = AtomicCheckpointIO(), tmp_path / "checkpoints" / "last.ckpt"
     io.save_checkpoint({"w": torch.ones(3)}, path)
+    io.teardown()  # written on the writer thread; the end of a fit waits for it
 
     real_fsync = os.fsync
 
@@ -23,8 +25,9 @@ def test_a_save_that_fails_midway_keeps_the_previous_checkpoint(tmp_path: Path, 
         raise Boom("killed mid-write")
 
     monkeypatch.setattr(os, "fsync", die_before_sync)
-    with pytest.raises(Boom):
-        io.save_checkpoint({"w": torch.zeros(3)}, path)
+    io.save_checkpoint({"w": torch.zeros(3)}, path)
+    with pytest.raises(Boom):  # the writer thread's failure, raised on this thread
+        io.teardown()
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert torch.equal(torch.load(path, weights_only=True)["w"], torch.ones(3)), "the old checkpoint, intact"
     assert sorted(p.name for p in path.parent.iterdir()) == ["last.ckpt"], "no temporary file left"
@@ -44,6 +47,7 @@ def test_last_link_is_swapped_in_one_step(tmp_path: Path):
     (folder / "best.ckpt").write_bytes(b"best")
     (folder / "last.ckpt").write_bytes(b"an older full checkpoint")
     RunCheckpoint._link_checkpoint(Trainer, str(folder / "best.ckpt"), str(folder / "last.ckpt"))
+    WRITES.flush()
     assert (folder / "last.ckpt").is_symlink() and (folder / "last.ckpt").read_bytes() == b"best"
     assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "last.ckpt"]
 
@@ -64,3 +68,20 @@ def test_resuming_from_another_folder_keeps_the_best_score():
     assert cb.best_model_path == "/abs/runs/x/1/checkpoints/best.ckpt"
     assert list(cb.best_k_models) == ["/abs/runs/x/1/checkpoints/best.ckpt"]
     assert rebase(3, "a", "b") == 3
+
+
+def test_background_writes_land_in_the_order_asked_and_a_failure_reaches_the_next_write(tmp_path: Path):
+    writes, order = BackgroundWrites(), []
+    for i in range(20):  # a metrics row, then the checkpoint of that epoch, and so on
+        writes.call(order.append, ("metrics", i))
+        writes.call(order.append, ("checkpoint", i))
+    writes.flush()
+    assert order == [(kind, i) for i in range(20) for kind in ("metrics", "checkpoint")]
+
+    def disk_full():
+        raise OSError(28, "No space left on device", str(tmp_path / "best.ckpt"))
+
+    writes.call(disk_full)
+    writes._pending[-1].exception()  # wait for it to fail, before the next write is asked for
+    with pytest.raises(OSError, match="No space left"):
+        writes.write(tmp_path / "metrics.csv", b"epoch\n")
