@@ -4,8 +4,8 @@
 
 Runs the installed `dlx` in a fresh empty directory. Targets (2 CPU cores): `dlx --help` < 0.5 s,
 `dlx train --cfg job` < 1.5 s, `dlx list` < 1.5 s; the default `dlx train` reaches >= 0.99 test accuracy
-on digits in < 30 s whole process; its peak RSS at most 1.2x that of a process running the hand-written
-loop of bench/train_overhead.py on the same experiment (same model, data, epochs, validation each epoch).
+on digits in < 30 s whole process; its peak RSS at most 1.2x that of bench/hand_digits.py, the same
+experiment hand-written with torch and scikit-learn (same model, split, optimizer, epochs, validation).
 """
 
 import json
@@ -24,16 +24,8 @@ DLX = str(Path(sys.executable).parent / "dlx")
 STARTUP = {"--help": 0.5, "train --cfg job": 1.5, "list": 1.5}  # command -> target seconds
 ACCURACY, SECONDS, MEMORY = 0.99, 30.0, 1.2
 
-# The child reports its own peak RSS (KiB on Linux) on its last line.
-HAND_LOOP = """
-import resource, sys
-sys.path.insert(0, {bench!r})
-from train_overhead import compose_cfg, hand_fit
-from dlx.train.command import register_resolvers
-register_resolvers()
-hand_fit(compose_cfg("cnn", 30, progress=False))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
+# Each child reports its own peak RSS (KiB on Linux) on its last line.
+HAND_LOOP = str(BENCH / "hand_digits.py")  # torch and scikit-learn only: no Lightning, no Hydra
 DLX_TRAIN = """
 import resource, subprocess, sys
 done = subprocess.run([{dlx!r}, "train", "trainer.progress=false"], capture_output=True)
@@ -47,8 +39,8 @@ def timed(args: list[str], cwd: str) -> tuple[float, subprocess.CompletedProcess
     return time.perf_counter() - t0, out
 
 
-def peak_rss_mib(code: str, cwd: str) -> float:
-    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+def peak_rss_mib(args: list[str], cwd: str) -> float:
+    out = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
@@ -68,8 +60,8 @@ def main() -> int:
         rows.append({"name": "dlx train (default)", "seconds": seconds, "test_acc": report["test_acc"],
                      "epochs": report["epochs_run"], "target": f">= {ACCURACY} in < {SECONDS:g} s",
                      "verdict": "ok" if ok else "MISS"})  # fmt: skip
-        hand = peak_rss_mib(HAND_LOOP.format(bench=str(BENCH)), cwd)
-        dlx = peak_rss_mib(DLX_TRAIN.format(dlx=DLX), cwd)
+        hand = peak_rss_mib([HAND_LOOP], cwd)
+        dlx = peak_rss_mib(["-c", DLX_TRAIN.format(dlx=DLX)], cwd)
         rows.append({"name": "peak RSS, default run", "hand_mib": hand, "dlx_mib": dlx, "ratio": dlx / hand,
                      "target": f"<= {MEMORY}", "verdict": verdict(dlx / hand, MEMORY)})  # fmt: skip
 
