@@ -76,6 +76,9 @@ def threads_per_job(n_jobs: int) -> int:
 
 def run_search(sweep_dir: Path, saved: dict, spec) -> None:
     """This process plus n_jobs - 1 workers, each with an equal share of the CPU threads; or n_jobs submitit jobs."""
+    # the study (and its SQLite schema) exists before any worker starts: two workers creating it at once
+    # collide in SQLAlchemy's schema setup, and one of them fails (seen with two submitit jobs)
+    open_study(sweep_dir, saved, spec)
     if spec.launcher != "processes":
         run_submitit_jobs(sweep_dir, spec)
         return
