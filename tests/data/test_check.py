@@ -9,7 +9,7 @@ from dlx.data.check import check_data
 from dlx.data.prepare import data_option
 from dlx.data.source import Source, problem
 from dlx.data.splits import split_indices
-from tests.conftest import run_dlx
+from tests.conftest import run_dlx, run_in_process
 
 SPLIT = {"val_fraction": 0.25, "test_fraction": 0.25}
 PIPELINE = {"val_fraction": 0.25, "test_fraction": 0.25, "subset": None, "folds": 1, "fold": 0, "clean": "drop"}
@@ -72,10 +72,10 @@ def test_cli_writes_json_and_strict_fails_only_on_problems(workdir: Path):
     assert "leakage: 1 samples test equal to train or val" in leaky.stdout
     found = json.loads((workdir / "data_check.json").read_text())
     assert found["splits"]["train"]["class_counts"] == [34, 35, 35]
-    healthy = run_dlx("data", "check", "data=wine", "--strict", "--out", "wine.json", cwd=workdir)
+    healthy = run_in_process("data", "check", "data=wine", "--strict", "--out", "wine.json", cwd=workdir)
     assert healthy.returncode == 0 and "no problems found" in healthy.stdout
     assert json.loads((workdir / "wine.json").read_text())["problems"] == []
-    lenient = run_dlx("data", "check", "data=iris", cwd=workdir)
+    lenient = run_in_process("data", "check", "data=iris", cwd=workdir)
     assert lenient.returncode == 0, "without --strict, problems are reported, not failed on"
 
 

@@ -235,7 +235,7 @@ def test_random_overrides_train_or_exit_2_with_one_line(tmp_path: Path):
     keys, options = known_keys(), group_options()
 
     @settings(
-        max_examples=scale("DLX_FUZZ_CASES", 40),
+        max_examples=scale("DLX_FUZZ_CASES", 25),  # make reliability: 500
         deadline=None,
         derandomize=True,  # the same cases on every machine: a failure in CI is a failure here
         database=None,

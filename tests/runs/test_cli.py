@@ -5,14 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SMOKE, run_dlx
+from tests.conftest import SMOKE, run_dlx, run_in_process
 from tests.runs.fake_runs import write_run, write_sweep
 from tests.runs.test_compare import png_size
 
 
 def test_runs_show_compare_on_two_real_runs(workdir: Path):
     for extra in (["optim.lr=0.01"], ["optim.lr=0.001", "seed=1"]):
-        done = run_dlx("train", *SMOKE, "model=mlp", *extra, cwd=workdir)
+        done = run_in_process("train", *SMOKE, "model=mlp", *extra, cwd=workdir)
         assert done.returncode == 0, done.stderr
 
     listed = run_dlx("runs", "--json", cwd=workdir)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import SMOKE, run_dirs, run_dlx
+from tests.conftest import SMOKE, run_dirs, run_dlx, run_in_process
 
 
 def test_local_conf_adds_an_option_and_shadows_a_packaged_one(workdir: Path):
@@ -15,7 +15,7 @@ def test_local_conf_adds_an_option_and_shadows_a_packaged_one(workdir: Path):
     )
     (models / "cnn.yaml").write_text("# mine.  dlx train\n_target_: dlx.model.cnn.cnn\nwidth: 4\n")
     assert run_dlx("train", "model=wide_mlp", *SMOKE, cwd=workdir).returncode == 0
-    assert run_dlx("train", *SMOKE, cwd=workdir).returncode == 0
+    assert run_in_process("train", *SMOKE, cwd=workdir).returncode == 0
     configs = {r.parent.name: yaml.safe_load((r / "config.yaml").read_text()) for r in run_dirs(workdir / "runs")}
     assert configs["wide_mlp-digits"]["model"]["width"] == 300
     assert configs["cnn-digits"]["model"]["width"] == 4, "./conf is searched before dlx's own conf"
