@@ -3,7 +3,8 @@
 The first signal only raises a flag; the batch in flight finishes, last.ckpt is saved (mid-epoch: the
 checkpoint records the batches done, so `dlx train resume=RUN` skips them), and the run ends with
 status `interrupted` and exit code 128 + signal (130 for SIGINT, 143 for SIGTERM). A second signal
-exits at once. A signal during validation is acted on at the next training batch.
+exits at once. A signal during validation, or on an epoch's last batch, is acted on after the next epoch's
+first batch (the epoch ends as usual: validation, its metrics row, its checkpoints).
 """
 
 import os
@@ -56,6 +57,10 @@ class StopOnSignal(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if self.received is None:
+            return
+        if batch_idx + 1 >= trainer.num_training_batches:
+            # the epoch's last batch: a checkpoint here resumes into an epoch with no batches left, whose
+            # validation, metrics row and best.ckpt Lightning then skips; stop after the next batch instead
             return
         pl_module.saving_mid_epoch = True
         try:

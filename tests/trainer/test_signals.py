@@ -6,9 +6,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import lightning.pytorch as L
+import pytest
 import torch
 
-from tests.conftest import DLX, run_dirs
+from dlx.trainer.signals import StopOnSignal
+from tests.conftest import DLX, build, run_dirs
 
 # 79 small batches an epoch (1257 training samples): a signal lands inside an epoch, not in the short validation
 SMALL_BATCHES = ["data.batch_size=16", "trainer.max_epochs=200", "trainer.progress=false"]
@@ -69,3 +72,40 @@ def test_a_second_ctrl_c_quits_at_once(workdir: Path):
     last = run / "checkpoints" / "last.ckpt"
     assert last.stat().st_mtime_ns == before or "dlx_mid_epoch" not in torch.load(last, weights_only=True)
     assert run_dirs(workdir / "runs") == [run]
+
+
+class SignalOnBatch(L.Callback):
+    """As if Ctrl-C came while `batch` of `epoch` trained (StopOnSignal sees it when that batch ends)."""
+
+    def __init__(self, epoch: int, batch: int):
+        self.epoch, self.batch = epoch, batch
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        wanted = self.batch if self.batch >= 0 else trainer.num_training_batches + self.batch
+        if trainer.current_epoch == self.epoch and batch_idx == wanted:
+            [stop] = [c for c in trainer.callbacks if isinstance(c, StopOnSignal)]
+            stop.received = signal.SIGINT
+
+
+def epochs(run: Path) -> list[str]:
+    return [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
+
+
+def test_a_signal_on_an_epochs_last_batch_stops_in_the_next_epoch_and_resume_logs_every_epoch(tmp_path: Path):
+    """A checkpoint after an epoch's last batch would resume into an epoch with nothing left to train, and
+    Lightning would skip that epoch's validation, metrics row and best.ckpt."""
+    from dlx.train.run import fit_and_test
+    from dlx.trainer.interrupt import RunInterrupted
+
+    run, args = tmp_path / "run", ["trainer.max_epochs=5", "trainer.progress=false"]
+    exp = build(args, run)
+    exp.trainer.callbacks.insert(0, SignalOnBatch(epoch=2, batch=-1))
+    with pytest.raises(RunInterrupted):
+        fit_and_test(exp)
+    mid = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["dlx_mid_epoch"]
+    assert (mid["epoch"], mid["batches_done"]) == (3, 1), "epoch 2 ended as usual; stopped after 3's first batch"
+    assert epochs(run) == ["0", "1", "2"]
+    resumed = build(args, run)
+    resumed.resume_from = run / "checkpoints" / "last.ckpt"
+    fit_and_test(resumed)
+    assert epochs(run) == ["0", "1", "2", "3", "4"], "every epoch logged once, in order"
