@@ -22,9 +22,8 @@ class SpeedOptions(L.Callback):
         if self.channels_last:
             pl_module.net.to(memory_format=torch.channels_last)
             pl_module.memory_format = torch.channels_last
-        if self.compile and not getattr(pl_module.net, "_compiled_by_dlx", False):
+        if self.compile and pl_module.net._compiled_call_impl is None:  # fit, then test: compile once
             pl_module.net.compile(**({} if self.compile is True else {"backend": self.compile}))
-            pl_module.net._compiled_by_dlx = True  # fit, then test: compile once
 
     def teardown(self, trainer, pl_module, stage: str) -> None:
         if self._previous_precision is not None:  # a process-wide setting: leave it as it was found
