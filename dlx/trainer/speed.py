@@ -4,7 +4,7 @@
 
 `compile` compiles the net in place (`nn.Module.compile`), so checkpoints keep their plain key names and load
 into an uncompiled net. `channels_last` stores 4-D weights as NHWC; convolutions then return NHWC outputs, and
-the module hands them NHWC inputs (see Classifier.forward). bench/speed_options.py measures each.
+the module hands them NHWC inputs (Classifier.logits). bench/speed_options.py measures each.
 """
 
 import lightning.pytorch as L
