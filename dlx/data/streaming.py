@@ -257,6 +257,10 @@ class StreamingDataModule(ClassificationData):
         return self.loader("test", self.eval_batch_size)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        from dlx.trainer.batches import OneEpoch
+
+        if isinstance(batch, OneEpoch):  # Lightning's one "batch" of the epoch; its batches come through here
+            return batch
         x, y = batch
         return self.normalizer(x), y
 

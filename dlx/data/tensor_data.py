@@ -102,6 +102,8 @@ class InMemoryDataModule(ClassificationData):
             self.splits = {s: (saved(self.normalizer.undo(x)), y) for s, (x, y) in self.splits.items()}
             self.normalizer = saved
 
+    batches_on_device = True  # the BatchLoop skips Lightning's per-batch transfer
+
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
         return batch  # batches are slices of tensors that setup() already put on the device
 

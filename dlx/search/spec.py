@@ -113,15 +113,18 @@ def check_cluster(cluster: dict) -> None:
             raise ConfigError(f"search.cluster.{key}", f"not a submitit parameter; valid: {', '.join(sorted(valid))}")
 
 
-def make_sampler(spec: SearchSpec):
+def make_sampler(spec: SearchSpec, stream: int = 0):
+    """stream: 0 for a fresh search's first process; workers and resumed searches draw from other seeds, or
+    every worker's random start would propose the same points (seen: trial 3 repeated trial 0 with 2 workers)."""
     import optuna
 
+    seed = spec.seed + 100_003 * stream
     samplers = {
-        "grid": lambda: optuna.samplers.GridSampler({d.key: d.grid_values() for d in spec.dimensions}, seed=spec.seed),
-        "random": lambda: optuna.samplers.RandomSampler(seed=spec.seed),
-        "tpe": lambda: optuna.samplers.TPESampler(seed=spec.seed),
-        "bayes": lambda: optuna.samplers.GPSampler(seed=spec.seed),  # Gaussian-process Bayesian optimization
-        "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=spec.seed),
+        "grid": lambda: optuna.samplers.GridSampler({d.key: d.grid_values() for d in spec.dimensions}, seed=seed),
+        "random": lambda: optuna.samplers.RandomSampler(seed=seed),
+        "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+        "bayes": lambda: optuna.samplers.GPSampler(seed=seed),  # Gaussian-process Bayesian optimization
+        "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed),
     }
     return samplers[spec.sampler]()
 

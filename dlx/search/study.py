@@ -50,16 +50,20 @@ def finished(study) -> int:
     return sum(t.state.name in FINISHED for t in study.get_trials(deepcopy=False))
 
 
-def optimize(sweep_dir: Path, saved: dict, spec) -> None:
-    """Take trials from the study until n_trials have finished (this process's share of the search)."""
+def optimize(sweep_dir: Path, saved: dict, spec, worker: int = 0) -> None:
+    """Take trials from the study until n_trials have finished (this process's share of the search).
+    worker: 0 for dlx search itself, 1.. for the processes or jobs it starts."""
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
+    from dlx.search.spec import make_sampler
     from dlx.search.trial import run_trial
 
     study = open_study(sweep_dir, saved, spec)
     if finished(study) >= spec.n_trials:
         return
+    # its own random stream: per worker, and per resume (a fresh one-process search keeps spec.seed)
+    study.sampler = make_sampler(spec, stream=worker * 1_009 + len(study.get_trials(deepcopy=False)))
     states = tuple(getattr(TrialState, s) for s in FINISHED)
     study.optimize(
         lambda trial: run_trial(trial, spec, saved["overrides"], sweep_dir, saved["config_dir"]),
@@ -88,8 +92,8 @@ def run_search(sweep_dir: Path, saved: dict, spec) -> None:
     torch.set_num_threads(threads)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     workers = [
-        subprocess.Popen([sys.executable, "-m", "dlx.search.worker", str(sweep_dir)], env=env)
-        for _ in range(spec.n_jobs - 1)
+        subprocess.Popen([sys.executable, "-m", "dlx.search.worker", str(sweep_dir), str(worker)], env=env)
+        for worker in range(1, spec.n_jobs)
     ]
     try:
         optimize(sweep_dir, saved, spec)
@@ -116,7 +120,7 @@ def run_submitit_jobs(sweep_dir: Path, spec) -> None:
     parameters = {"timeout_min": 60, "name": f"dlx-search-{sweep_dir.parent.name}", **spec.cluster}
     executor.update_parameters(**parameters)
     local_threads = threads_per_job(spec.n_jobs) if cluster == "local" else None  # SLURM: cpus_per_task
-    jobs = [executor.submit(work, str(sweep_dir), local_threads) for _ in range(spec.n_jobs)]
+    jobs = [executor.submit(work, str(sweep_dir), local_threads, worker + 1) for worker in range(spec.n_jobs)]
     print(f"dlx search: {len(jobs)} {spec.launcher} job(s): {' '.join(j.job_id for j in jobs)}", file=sys.stderr)
     failures = []
     for job in jobs:

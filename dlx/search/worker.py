@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 
-def work(sweep_dir: str, threads: int | None = None) -> int:
+def work(sweep_dir: str, threads: int | None = None, worker: int = 1) -> int:
     """Take trials from the study in SWEEP_DIR until its budget is spent; the worker's pid (trials.csv's
     worker_pid) is a submitit job's result."""
     import os
@@ -20,9 +20,9 @@ def work(sweep_dir: str, threads: int | None = None) -> int:
     quiet_lightning()
     saved = load_search(Path(sweep_dir))
     node = {k: v for k, v in saved["search"].items() if k != "_target_"}
-    optimize(Path(sweep_dir), saved, search(**node))
+    optimize(Path(sweep_dir), saved, search(**node), worker)
     return os.getpid()
 
 
 if __name__ == "__main__":
-    work(sys.argv[1])
+    work(sys.argv[1], worker=int(sys.argv[2]) if len(sys.argv) > 2 else 1)

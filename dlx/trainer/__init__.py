@@ -36,6 +36,7 @@ def trainer(
     units where the hardware has them; benchmark: cuDNN autotuning (None: Lightning's default)."""
     import lightning.pytorch as L
 
+    from dlx.trainer.batches import BatchLoop
     from dlx.trainer.checkpoint import AtomicCheckpointIO, RunCheckpoint
     from dlx.trainer.guard import StopOnNonFinite
     from dlx.trainer.progress import RichProgress
@@ -43,7 +44,8 @@ def trainer(
     from dlx.trainer.speed import SpeedOptions
 
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
-    callbacks = [guard, *callbacks, RunCheckpoint(), StopOnSignal()] + ([RichProgress()] if progress else [])
+    loop = BatchLoop(limit_train_batches, accumulate_grad_batches)  # Lightning sees one batch an epoch
+    callbacks = [loop, guard, *callbacks, RunCheckpoint(), StopOnSignal()] + ([RichProgress()] if progress else [])
     if compile or channels_last or matmul_precision != "highest":
         callbacks.append(SpeedOptions(compile, channels_last, matmul_precision))
     try:
@@ -53,10 +55,8 @@ def trainer(
             devices=devices,
             precision=precision,
             deterministic=deterministic,
-            limit_train_batches=limit_train_batches,
             limit_val_batches=limit_val_batches,
             limit_test_batches=limit_test_batches,
-            accumulate_grad_batches=accumulate_grad_batches,
             benchmark=benchmark,
             callbacks=callbacks,
             plugins=[AtomicCheckpointIO()],

@@ -24,14 +24,14 @@ class StopOnNonFinite(L.Callback):
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer):
         loss = getattr(pl_module, "last_loss", None)
-        checks = [] if loss is None else [loss.float().reshape(1)]
-        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        if self.check_gradients and grads:
-            checks.append(torch.stack(torch._foreach_norm(grads)).float())  # (n_params,): one norm per tensor
+        checks = [] if loss is None else [loss.float()]
+        if self.check_gradients:
+            grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+            if grads:
+                checks += torch._foreach_norm(grads)  # one norm per tensor: finite iff all its entries are
         if not checks:
             return
-        values = torch.cat([c.to(checks[0].device) for c in checks])
-        if bool(torch.isfinite(values).all()):
+        if bool(torch.stack(checks).isfinite().all()):  # one host sync a step
             return
         loss_bad = loss is not None and not bool(torch.isfinite(loss).all())
         what = "the loss is not finite" if loss_bad else "a gradient is not finite"

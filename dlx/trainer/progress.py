@@ -3,6 +3,8 @@
 import lightning.pytorch as L
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dlx.trainer.batches import batch_loop
+
 
 class RichProgress(L.Callback):
     def __init__(self):
@@ -20,10 +22,10 @@ class RichProgress(L.Callback):
         )
         self.progress.start()
         self.epochs = self.progress.add_task("epochs", total=trainer.max_epochs, metrics="")
-        self.batches = self.progress.add_task("batches", total=trainer.num_training_batches, metrics="")
+        self.batches = self.progress.add_task("batches", total=batch_loop(trainer).batches_per_epoch, metrics="")
 
     def on_train_epoch_start(self, trainer, pl_module):
-        self.progress.reset(self.batches, total=trainer.num_training_batches)
+        self.progress.reset(self.batches, total=batch_loop(trainer).batches_per_epoch)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         self.progress.advance(self.batches)

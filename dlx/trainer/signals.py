@@ -3,8 +3,9 @@
 The first signal only raises a flag; the batch in flight finishes, last.ckpt is saved (mid-epoch: the
 checkpoint records the batches done, so `dlx train resume=RUN` skips them), and the run ends with
 status `interrupted` and exit code 128 + signal (130 for SIGINT, 143 for SIGTERM). A second signal
-exits at once. A signal during validation, or on an epoch's last batch, is acted on after the next epoch's
-first batch (the epoch ends as usual: validation, its metrics row, its checkpoints).
+exits at once. A signal during validation is acted on after the next epoch's first batch (the epoch ends as
+usual: validation, its metrics row, its checkpoints). After an epoch's last batch, the resumed run trains no
+batch of that epoch and goes on with its validation.
 """
 
 import os
@@ -57,10 +58,6 @@ class StopOnSignal(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if self.received is None:
-            return
-        if batch_idx + 1 >= trainer.num_training_batches:
-            # the epoch's last batch: a checkpoint here resumes into an epoch with no batches left, whose
-            # validation, metrics row and best.ckpt Lightning then skips; stop after the next batch instead
             return
         pl_module.saving_mid_epoch = True
         try:

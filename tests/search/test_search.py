@@ -158,13 +158,15 @@ def test_bad_search_input_is_one_line_before_any_trial(change, message, workdir:
 def test_two_worker_processes_share_one_study(workdir: Path):
     out = run_dlx(
         "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=4",
-        "search.n_jobs=2", "trainer=smoke", cwd=workdir,
-    )  # fmt: skip
+        "search.n_jobs=2", "trainer=smoke", "trainer.max_epochs=15", cwd=workdir,
+    )  # fmt: skip  (15 epochs: trials of 1-2 s, so the worker is up, 4-6 s after the start, before the last)
     assert out.returncode == 0, out.stderr
     rows = trials(sweep_of(workdir, "digits_cnn"))
     # each worker checks the budget before it takes a trial: the last round may start one extra
     assert 4 <= len(rows) <= 5 and {r["state"] for r in rows} == {"complete"}
     assert len({r["worker_pid"] for r in rows}) == 2, "both processes took trials"
+    points = [tuple(r[k] for k in ("optim.lr", "model.width", "model.dropout", "optim")) for r in rows]
+    assert len(set(points)) == len(points), "each worker draws from its own random stream"
 
 
 def test_submitit_jobs_take_the_trials_and_the_search_waits_for_them(workdir: Path):

@@ -10,6 +10,7 @@ import lightning.pytorch as L
 import pytest
 import torch
 
+from dlx.trainer.batches import batch_loop
 from dlx.trainer.signals import StopOnSignal
 from tests.conftest import DLX, build, run_dirs
 
@@ -81,19 +82,27 @@ class SignalOnBatch(L.Callback):
         self.epoch, self.batch = epoch, batch
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        wanted = self.batch if self.batch >= 0 else trainer.num_training_batches + self.batch
+        wanted = self.batch if self.batch >= 0 else batch_loop(trainer).batches_per_epoch + self.batch
         if trainer.current_epoch == self.epoch and batch_idx == wanted:
             [stop] = [c for c in trainer.callbacks if isinstance(c, StopOnSignal)]
             stop.received = signal.SIGINT
+
+
+class RecordBatches(L.Callback):
+    def __init__(self, seen: list):
+        self.seen = seen
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.seen.append((trainer.current_epoch, batch_idx))
 
 
 def epochs(run: Path) -> list[str]:
     return [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
 
 
-def test_a_signal_on_an_epochs_last_batch_stops_in_the_next_epoch_and_resume_logs_every_epoch(tmp_path: Path):
-    """A checkpoint after an epoch's last batch would resume into an epoch with nothing left to train, and
-    Lightning would skip that epoch's validation, metrics row and best.ckpt."""
+def test_a_signal_on_an_epochs_last_batch_resumes_into_that_epochs_validation_and_logs_every_epoch(tmp_path: Path):
+    """Stopped after an epoch's last batch, the resumed run trains no batch of that epoch, but still validates
+    it, writes its metrics row and its checkpoints."""
     from dlx.train.run import fit_and_test
     from dlx.trainer.interrupt import RunInterrupted
 
@@ -103,9 +112,13 @@ def test_a_signal_on_an_epochs_last_batch_stops_in_the_next_epoch_and_resume_log
     with pytest.raises(RunInterrupted):
         fit_and_test(exp)
     mid = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["dlx_mid_epoch"]
-    assert (mid["epoch"], mid["batches_done"]) == (3, 1), "epoch 2 ended as usual; stopped after 3's first batch"
-    assert epochs(run) == ["0", "1", "2"]
+    batches = len(exp.data.train_dataloader())
+    assert (mid["epoch"], mid["batches_done"]) == (2, batches), "stopped after epoch 2's last batch"
+    assert epochs(run) == ["0", "1"]
     resumed = build(args, run)
     resumed.resume_from = run / "checkpoints" / "last.ckpt"
+    seen = []
+    resumed.trainer.callbacks.insert(0, RecordBatches(seen))
     fit_and_test(resumed)
     assert epochs(run) == ["0", "1", "2", "3", "4"], "every epoch logged once, in order"
+    assert seen[0] == (3, 0), "no batch of epoch 2 trained again"
