@@ -48,6 +48,14 @@ class RunCheckpoint(ModelCheckpoint):
     def use_run_dir(self, run_dir: Path) -> None:
         self.dirpath = str(run_dir / "checkpoints")
 
+    def _save_last_checkpoint(self, trainer, monitor_candidates) -> None:
+        """Link last.ckpt to best.ckpt only when best.ckpt was saved at this very step. Lightning links it to the
+        last file saved, however old: after an epoch that did not improve, last.ckpt pointed at the best epoch,
+        and a run resumed after a kill trained again every epoch since then."""
+        if self._last_global_step_saved != trainer.global_step:
+            self._last_checkpoint_saved = ""  # write last.ckpt itself (over the link, atomically)
+        super()._save_last_checkpoint(trainer, monitor_candidates)
+
     def load_state_dict(self, state_dict: dict) -> None:
         """Lightning forgets the best score when the saved folder differs from ours (a run resumed from another
         working directory, or moved): rebase the saved paths onto our folder, so best.ckpt is only replaced by

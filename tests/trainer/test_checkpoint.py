@@ -85,3 +85,23 @@ def test_background_writes_land_in_the_order_asked_and_a_failure_reaches_the_nex
     writes._pending[-1].exception()  # wait for it to fail, before the next write is asked for
     with pytest.raises(OSError, match="No space left"):
         writes.write(tmp_path / "metrics.csv", b"epoch\n")
+
+
+def test_last_ckpt_holds_the_last_epoch_when_it_did_not_improve_and_links_to_best_when_it_did(tmp_path: Path):
+    from tests.conftest import build
+
+    run = tmp_path / "run"
+    # lr 1e-12: validation accuracy does not change, so best.ckpt stays epoch 0's and no later epoch improves on it
+    args = ["trainer.max_epochs=3", "trainer.limit_train_batches=2", "trainer.progress=false", "optim.lr=1e-12"]
+    exp = build(args, run)
+    exp.trainer.fit(exp.module, datamodule=exp.data)
+    folder = run / "checkpoints"
+    assert torch.load(folder / "best.ckpt", weights_only=True)["epoch"] == 0
+    assert not (folder / "last.ckpt").is_symlink()
+    last = torch.load(folder / "last.ckpt", weights_only=True)
+    assert (last["epoch"], last["global_step"]) == (2, 6), "the state after the last epoch, not the best one's"
+
+    improving = build(["trainer.max_epochs=1", "trainer.progress=false"], tmp_path / "improving")
+    improving.trainer.fit(improving.module, datamodule=improving.data)
+    link = tmp_path / "improving" / "checkpoints" / "last.ckpt"
+    assert link.is_symlink() and os.readlink(link) == "best.ckpt", "an improving epoch is saved once"
