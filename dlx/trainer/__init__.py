@@ -4,7 +4,7 @@ no Lightning progress bar: dlx's own rich progress reads per-epoch numbers)."""
 from typing import Annotated, Literal
 
 from dlx.config.errors import ConfigError
-from dlx.config.schema import NonNegativeInt, PositiveInt, Range
+from dlx.config.schema import NonNegativeFloat, NonNegativeInt, PositiveInt, Range
 
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"]
 CompileBackend = Literal["inductor", "aot_eager", "eager", "cudagraphs"]  # torch.compile backends; true = inductor
@@ -30,10 +30,13 @@ def trainer(
     channels_last: bool = False,
     matmul_precision: MatmulPrecision = "highest",
     benchmark: bool | None = None,
+    checkpoint_every_s: NonNegativeFloat = 1.0,
 ):
     """accumulate_grad_batches: one optimizer step every N batches; compile: torch.compile of the net (true, or
     a backend name); channels_last: NHWC weights and images; matmul_precision: float32 matmuls on TF32/bf16
-    units where the hardware has them; benchmark: cuDNN autotuning (None: Lightning's default)."""
+    units where the hardware has them; benchmark: cuDNN autotuning (None: Lightning's default); checkpoint_every_s:
+    last.ckpt at most once in this many seconds (0: every epoch; best.ckpt and the last epoch always), so runs
+    of very short epochs do not spend their time writing checkpoints (a kill loses at most this much work)."""
     import lightning.pytorch as L
 
     from dlx.trainer.batches import BatchLoop
@@ -45,7 +48,9 @@ def trainer(
 
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
     loop = BatchLoop(limit_train_batches, accumulate_grad_batches)  # Lightning sees one batch an epoch
-    callbacks = [loop, guard, *callbacks, RunCheckpoint(), StopOnSignal()] + ([RichProgress()] if progress else [])
+    callbacks = [loop, guard, *callbacks, RunCheckpoint(checkpoint_every_s), StopOnSignal()] + (
+        [RichProgress()] if progress else []
+    )
     if compile or channels_last or matmul_precision != "highest":
         callbacks.append(SpeedOptions(compile, channels_last, matmul_precision))
     try:

@@ -109,7 +109,9 @@ class BatchLoop(L.Callback):
         trainer = module.trainer
         optimizer = module.optimizers()  # Lightning's wrapper: precision scaling, strategy, step counting
         starts, ends = self.hooks["on_train_batch_start"], self.hooks["on_train_batch_end"]
-        to_device = None if getattr(trainer.datamodule, "batches_on_device", False) else trainer.strategy.batch_to_device
+        to_device = (
+            None if getattr(trainer.datamodule, "batches_on_device", False) else trainer.strategy.batch_to_device
+        )
         convert = input_conversion(trainer.precision_plugin)
         n, accumulate = epoch.count, self.accumulate
         for batch in itertools.islice(epoch.batches, max(0, n - module.batches_done)):

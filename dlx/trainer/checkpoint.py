@@ -7,6 +7,7 @@ renamed over the old one; last.ckpt's link to best.ckpt is swapped the same way.
 
 import io
 import os
+import time
 from pathlib import Path
 
 import torch
@@ -20,11 +21,13 @@ from dlx.trainer.writes import WRITES
 class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
         # serialized in memory, on this thread (the weights as they are now): torch's zip writer turns a failed
-        # write (disk full) into an opaque RuntimeError, a plain write raises the OSError naming the file
+        # write (disk full) into an opaque RuntimeError, a plain write raises the OSError naming the file.
+        # torch's non-zip format: 1.1 ms against 2.4 ms for a 1 MB digits MLP checkpoint here (a 30 ms epoch);
+        # torch.load reads both, with weights_only=True.
         buffer = io.BytesIO()
-        torch.save(checkpoint, buffer)
+        torch.save(checkpoint, buffer, _use_new_zipfile_serialization=False)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        WRITES.write(Path(path), buffer.getvalue())  # written and synced on the writer thread, in order
+        WRITES.write(Path(path), buffer.getbuffer())  # written and synced on the writer thread, in order
 
     def remove_checkpoint(self, path) -> None:
         WRITES.call(super().remove_checkpoint, path)  # after the writes asked for before it
@@ -34,7 +37,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 class RunCheckpoint(ModelCheckpoint):
-    def __init__(self):
+    def __init__(self, every_s: float = 0.0):
+        """every_s: write last.ckpt (when best.ckpt was not saved at this step) at most once in this many seconds;
+        the fit's last epoch is always written. 0: every epoch."""
+        self.every_s, self._last_written = every_s, None
         super().__init__(
             filename="best",
             monitor="val/acc",
@@ -53,8 +59,22 @@ class RunCheckpoint(ModelCheckpoint):
         last file saved, however old: after an epoch that did not improve, last.ckpt pointed at the best epoch,
         and a run resumed after a kill trained again every epoch since then."""
         if self._last_global_step_saved != trainer.global_step:
+            if not self._due(trainer):
+                return
             self._last_checkpoint_saved = ""  # write last.ckpt itself (over the link, atomically)
         super()._save_last_checkpoint(trainer, monitor_candidates)
+        self._last_written = time.monotonic()
+
+    def _due(self, trainer) -> bool:
+        recent = self._last_written is not None and time.monotonic() - self._last_written < self.every_s
+        return not recent or trainer.current_epoch + 1 >= (trainer.max_epochs or 0)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        """Early stopping ends a fit before its last epoch: write a last.ckpt skipped for being recent."""
+        super().on_train_end(trainer, pl_module)
+        if self._last_global_step_saved != trainer.global_step and self.dirpath:
+            self._last_written = None
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Lightning forgets the best score when the saved folder differs from ours (a run resumed from another

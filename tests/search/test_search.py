@@ -157,8 +157,15 @@ def test_bad_search_input_is_one_line_before_any_trial(change, message, workdir:
 
 def test_two_worker_processes_share_one_study(workdir: Path):
     out = run_dlx(
-        "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=4",
-        "search.n_jobs=2", "trainer=smoke", "trainer.max_epochs=15", cwd=workdir,
+        "search",
+        "search=digits_cnn",
+        "search.sampler=random",
+        "search.pruner=none",
+        "search.n_trials=4",
+        "search.n_jobs=2",
+        "trainer=smoke",
+        "trainer.max_epochs=15",
+        cwd=workdir,
     )  # fmt: skip  (15 epochs: trials of 1-2 s, so the worker is up, 4-6 s after the start, before the last)
     assert out.returncode == 0, out.stderr
     rows = trials(sweep_of(workdir, "digits_cnn"))

@@ -105,3 +105,31 @@ def test_last_ckpt_holds_the_last_epoch_when_it_did_not_improve_and_links_to_bes
     improving.trainer.fit(improving.module, datamodule=improving.data)
     link = tmp_path / "improving" / "checkpoints" / "last.ckpt"
     assert link.is_symlink() and os.readlink(link) == "best.ckpt", "an improving epoch is saved once"
+
+
+class CountSaves(AtomicCheckpointIO):
+    def __init__(self):
+        self.names = []
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        self.names.append((checkpoint["epoch"], Path(path).name))
+        super().save_checkpoint(checkpoint, path, storage_options)
+
+
+def saves(tmp_path: Path, every_s: str) -> list:
+    from tests.conftest import build
+
+    args = ["trainer.max_epochs=5", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1",
+            "trainer.progress=false", "optim.lr=1e-12", f"trainer.checkpoint_every_s={every_s}"]  # fmt: skip
+    exp = build(args, tmp_path / every_s)
+    counter = exp.trainer.strategy.checkpoint_io = CountSaves()
+    exp.trainer.fit(exp.module, datamodule=exp.data)
+    last = torch.load(tmp_path / every_s / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == 4, "the fit's last epoch is always written"
+    return counter.names
+
+
+def test_last_ckpt_is_written_every_epoch_with_0_and_at_most_once_a_second_by_default(tmp_path: Path):
+    assert saves(tmp_path, "0") == [(0, "best.ckpt")] + [(e, "last.ckpt") for e in range(1, 5)]
+    default = saves(tmp_path, "1.0")  # five epochs of one batch: well under a second
+    assert default[0] == (0, "best.ckpt") and default[-1] == (4, "last.ckpt") and len(default) < 5
