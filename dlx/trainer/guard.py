@@ -44,7 +44,9 @@ def all_finite(tensors: list[torch.Tensor]) -> bool:
     if first.dtype in (torch.float32, torch.float16, torch.bfloat16) and all(
         t.dtype == first.dtype and t.device == first.device for t in tensors
     ):
-        found = torch.zeros(1, device=first.device)
-        torch._amp_foreach_non_finite_check_and_unscale_(tensors, found, torch.ones(1, device=first.device))
+        # float32 by name: under bf16-true the default dtype is bfloat16, which the op refuses
+        found = torch.zeros(1, dtype=torch.float32, device=first.device)
+        one = torch.ones(1, dtype=torch.float32, device=first.device)
+        torch._amp_foreach_non_finite_check_and_unscale_(tensors, found, one)
         return not bool(found)
     return bool(torch.stack([n.float() for n in torch._foreach_norm(tensors)]).isfinite().all())
