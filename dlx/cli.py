@@ -12,8 +12,10 @@ COMMANDS = {
     "runs": "list the runs under runs/, newest first: dlx runs [--where KEY=VALUE] [--sort METRIC] [--json]",
     "show": "one run: what differs from the defaults, its metrics, its files: dlx show RUN",
     "compare": "runs side by side, learning curves in one PNG: dlx compare RUN RUN ... | dlx compare SWEEP_DIR",
-    "eval": "evaluate a run's best checkpoint again: dlx eval RUN [split=test|val] [data=...]",
+    "eval": "evaluate a run's best checkpoint again: dlx eval RUN [split=test|val] [data=...] [attack=fgsm|pgd|noise]",
     "predict": "classes and probabilities for new inputs: dlx predict RUN INPUT... [--json]",
+    "explain": "why the model decides: dlx explain RUN method=saliency|integrated_gradients|occlusion|gradcam|"
+    "permutation|shap|lime|rules",
     "data": "inspect a data set: dlx data check data=X [--strict] (counts, NaN, duplicates, leakage)",
     "list": "list every config group and option with its description (dlx list model: one group)",
 }
@@ -27,6 +29,7 @@ ENTRY_POINTS = {
     "compare": "dlx.runs.compare",
     "eval": "dlx.runs.evaluate",
     "predict": "dlx.runs.predict",
+    "explain": "dlx.explain.command",
     "data": "dlx.data.check",
     "list": "dlx.catalogue",
 }

@@ -64,6 +64,10 @@ class Classifier(L.LightningModule):
         return self.net(x)
 
     def on_fit_start(self):
+        if self.reg.adversary is not None:  # the valid input range adversarial examples are kept in
+            from dlx.robust.attacks import input_bounds
+
+            self.input_bounds = input_bounds(self.trainer.datamodule.sample_batch(4096)).to(self.device)
         if self.imbalance is not None:
             y = self.trainer.datamodule.train_targets()
             self.class_weights = self.imbalance.loss_weights(y, self.trainer.datamodule.num_classes)
@@ -164,6 +168,8 @@ class Classifier(L.LightningModule):
         x, y = batch
         if self.augment is not None:
             x = self.augment(x)
+        if self.reg.adversary is not None:
+            x = self.reg.adversary(self.logits, x, y, self.input_bounds)
         x, target = self.mix(x, y)
         logits = self.logits(x)
         loss = self.training_loss(logits, target)

@@ -22,6 +22,7 @@ class Regularizer:
     grad_clip: tuple[float, str] | None = None  # (bound, "norm" | "value")
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)
+    adversary: Callable | None = None  # (scores, x, y, input bounds) -> x with adversarial samples in it
 
 
 def combine(regs: list[Regularizer]) -> Regularizer:
@@ -39,6 +40,8 @@ def combine(regs: list[Regularizer]) -> Regularizer:
             total.grad_clip = r.grad_clip
         total.model_kwargs.update(r.model_kwargs)
         total.callbacks += r.callbacks
+        if r.adversary is not None:
+            total.adversary = r.adversary
     if sum(type(c).__name__ in AVERAGING for c in total.callbacks) > 1:
         raise ConfigError("reg", "ema and swa both average the weights; keep one of them")
     return total

@@ -2,6 +2,7 @@
 
     dlx eval latest                      # the test split, as the run itself measured it
     dlx eval latest split=val
+    dlx eval latest attack=fgsm,pgd,noise eps=0.01,0.05   # robustness: dlx.robust.evaluate
     dlx eval cnn-mnist data=fashion_mnist
     dlx eval shared/runs/x --trust-config   # a run whose config names your own _target_s (not dlx's, torch's, ...)
 
@@ -31,6 +32,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     try:
+        split, data_overrides, attack = split_overrides(args.overrides)
+        if attack:
+            return robustness(args, split, data_overrides, attack)
         result, out = evaluate_run(args.run, args.overrides, Path(args.runs_dir), trust_config=args.trust_config)
     except ConfigError as e:
         print(f"dlx eval: {e}", file=sys.stderr)
@@ -39,13 +43,39 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def split_overrides(overrides: list[str]) -> tuple[str, list[str]]:
-    """-> (split, data overrides); anything else is an error naming it."""
-    split, data = "test", []
+def robustness(args, split: str, data_overrides: list[str], attack: dict[str, str]) -> int:
+    """attack=...: adversarial and noisy accuracy (dlx.robust.evaluate); the settings are checked first."""
+    from dlx.robust.evaluate import evaluate_robustness, parse_settings, print_results, write_results
+
+    settings = parse_settings(attack)
+    run, data, _ = restored_data(args.run, data_overrides, Path(args.runs_dir), args.trust_config)
+    result = evaluate_robustness(run, data, split, settings)
+    files = write_results(run.run_dir, result)
+    refresh_report(run.run_dir)
+    print_results(run.run_dir, result, files)
+    return 0
+
+
+def refresh_report(run_dir: Path) -> None:
+    """report.html links what dlx eval and dlx explain wrote since the run ended."""
+    if (run_dir / "report.json").is_file():
+        from dlx.report.html import write_report
+
+        write_report(run_dir)
+
+
+def split_overrides(overrides: list[str]) -> tuple[str, list[str], dict[str, str]]:
+    """-> (split, data overrides, attack settings); anything else is an error naming it."""
+    from dlx.robust.evaluate import KEYS
+
+    split, data, attack = "test", [], {}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(item, "expected KEY=VALUE: split=test|val, data=OPTION or data.KEY=VALUE")
+        if key in KEYS:
+            attack[key] = value
+            continue
         if key == "split":
             if value not in ("test", "val"):
                 raise ConfigError("split", f"got {value!r}; valid: test, val")
@@ -53,8 +83,12 @@ def split_overrides(overrides: list[str]) -> tuple[str, list[str]]:
         elif key == "data" or key.startswith("data."):
             data.append(item)
         else:
-            raise ConfigError(key, "dlx eval takes split=, data= and data.KEY= only (the model is the run's)")
-    return split, data
+            raise ConfigError(
+                key, f"dlx eval takes split=, data=, data.KEY= and {'=, '.join(KEYS)}= (the model is the run's)"
+            )
+    if attack and "attack" not in attack:
+        raise ConfigError(", ".join(attack), "these settings need attack=fgsm|pgd|noise")
+    return split, data, attack
 
 
 def data_node(run, overrides: list[str]) -> tuple[dict, str]:
@@ -82,23 +116,11 @@ def data_node(run, overrides: list[str]) -> tuple[dict, str]:
 
 
 def evaluate_run(spec: str, overrides: list[str], runs_root: Path, trust_config: bool = False) -> tuple[dict, Path]:
-    from dlx.config.builder import build
     from dlx.run_dir import write_json
-    from dlx.runs.resolve import resolve_run
-    from dlx.runs.restore import restore_run
     from dlx.train.report import evaluate_split
 
-    split, data_overrides = split_overrides(overrides)
-    run = restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
-    node, data_name = data_node(run, data_overrides)
-    data = build("data", node, seed=run.cfg["seed"])
-    if tuple(data.in_shape) != run.in_shape or data.num_classes != len(run.class_names):
-        raise ConfigError(
-            "data",
-            f"data={data_name} gives samples of shape {tuple(data.in_shape)} in {data.num_classes} classes; "
-            f"the run's model takes {run.in_shape} in {len(run.class_names)} classes",
-        )
-    data.load_state_dict(run.data_state)  # the run's normalization statistics, not ones refitted here
+    split, data_overrides, _ = split_overrides(overrides)
+    run, data, data_name = restored_data(spec, data_overrides, runs_root, trust_config)
     batches = list(data.eval_batches(split))  # one pass over the split (streamed data reads its files once)
     result = {
         "run_dir": str(run.run_dir),
@@ -113,6 +135,25 @@ def evaluate_run(spec: str, overrides: list[str], runs_root: Path, trust_config:
     out.parent.mkdir(exist_ok=True)
     write_json(out, result)
     return result, out
+
+
+def restored_data(spec: str, data_overrides: list[str], runs_root: Path, trust_config: bool):
+    """(the run, restored; its data, rebuilt with the run's normalization; the data option's name)."""
+    from dlx.config.builder import build
+    from dlx.runs.resolve import resolve_run
+    from dlx.runs.restore import restore_run
+
+    run = restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
+    node, data_name = data_node(run, data_overrides)
+    data = build("data", node, seed=run.cfg["seed"])
+    if tuple(data.in_shape) != run.in_shape or data.num_classes != len(run.class_names):
+        raise ConfigError(
+            "data",
+            f"data={data_name} gives samples of shape {tuple(data.in_shape)} in {data.num_classes} classes; "
+            f"the run's model takes {run.in_shape} in {len(run.class_names)} classes",
+        )
+    data.load_state_dict(run.data_state)  # the run's normalization statistics, not ones refitted here
+    return run, data, data_name
 
 
 def print_metrics(result: dict, out: Path) -> None:

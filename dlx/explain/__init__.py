@@ -1,0 +1,1 @@
+"""Explainability: `dlx explain RUN method=...` (Captum attributions, permutation importance, surrogate rules)."""
