@@ -24,7 +24,9 @@ WHOLE = {"n": 1, "patch": 1, "window": 1, "repeats": 1, "depth": 1, "seed": 0}  
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx explain", description="Explain a run's model: attributions, importance, rules.")
+    p = argparse.ArgumentParser(
+        prog="dlx explain", description="Explain a run's model: attributions, importance, rules."
+    )
     p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
     p.add_argument("settings", nargs="*", help=f"method={'|'.join(METHODS)}, split=, n=, patch=, target=, ...")
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
@@ -133,15 +135,21 @@ def explain_samples(net, x, y, pred, s, kind, model, run, out) -> dict:
     window = s["window"] or (max(2, run.in_shape[-1] // 7) if kind != "table" else 1)
     attr = attributions(s["method"], net, xs, target, model, window)
     np.save(out / "attributions.npy", attr.numpy())
-    rows = ["index,true,predicted"] + [f"{i},{run.class_names[int(y[i])]},{run.class_names[int(pred[i])]}" for i in range(n)]
+    rows = ["index,true,predicted"] + [
+        f"{i},{run.class_names[int(y[i])]},{run.class_names[int(pred[i])]}" for i in range(n)
+    ]
     write_atomic(out / "samples.csv", "\n".join(rows) + "\n")
     files = ["attributions.npy", "samples.csv"]
     raw = run.normalizer.undo(xs).numpy()
     if kind == "image":
-        write_atomic_bytes(out / "attributions.png", plots.image_grid(raw, attr.numpy(), titles(run, y, pred, range(n)), s["method"]))
+        write_atomic_bytes(
+            out / "attributions.png", plots.image_grid(raw, attr.numpy(), titles(run, y, pred, range(n)), s["method"])
+        )
         files.append("attributions.png")
     elif kind == "signal":
-        write_atomic_bytes(out / "attributions.png", plots.signal_lines(raw, attr.numpy(), titles(run, y, pred, range(n)), s["method"]))
+        write_atomic_bytes(
+            out / "attributions.png", plots.signal_lines(raw, attr.numpy(), titles(run, y, pred, range(n)), s["method"])
+        )
         files.append("attributions.png")
     summary = {"samples": n, "target": s["target"], "files": files}
     if kind == "table":
@@ -216,7 +224,9 @@ def explain_rules(net, train_x, x, pred, s, run, names, out) -> dict:
     with torch.no_grad():
         train_pred = net(train_x).argmax(1).numpy()
     if names is None or len(names) != flat_raw(x[:1]).shape[1]:
-        names = [f"x{i}" for i in range(flat_raw(x[:1]).shape[1])] if len(run.in_shape) == 1 else pixel_names(run.in_shape)
+        names = (
+            [f"x{i}" for i in range(flat_raw(x[:1]).shape[1])] if len(run.in_shape) == 1 else pixel_names(run.in_shape)
+        )
     tree = fit_rules(flat_raw(train_x), train_pred, s["depth"], s["seed"])
     surrogate = tree.predict(flat_raw(x))
     fidelity = float((surrogate == pred.numpy()).mean())
@@ -248,7 +258,9 @@ def print_summary(out: Path, summary: dict) -> None:
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]dlx explain[/bold] method={summary['method']} on the {summary['split']} split ({summary['kind']})")
+    console.print(
+        f"[bold]dlx explain[/bold] method={summary['method']} on the {summary['split']} split ({summary['kind']})"
+    )
     if "top" in summary:
         table = Table(title="most important")
         for column in ("feature", "importance", "std"):

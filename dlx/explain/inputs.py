@@ -30,7 +30,9 @@ def feature_groups(kind: str, in_shape: tuple[int, ...], patch: int | None, name
         size = patch or 1
         channels, length = in_shape
         ids = (torch.arange(length) // size).expand(channels, length)
-        return ids.reshape(1, channels, length), [f"t{i * size}-{min((i + 1) * size, length) - 1}" for i in range(-(-length // size))]
+        return ids.reshape(1, channels, length), [
+            f"t{i * size}-{min((i + 1) * size, length) - 1}" for i in range(-(-length // size))
+        ]
     channels, height, width = in_shape
     rows, cols = -(-height // patch), -(-width // patch)
     grid = (torch.arange(height) // patch)[:, None] * cols + (torch.arange(width) // patch)[None, :]  # (H, W)

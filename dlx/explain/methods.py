@@ -23,7 +23,9 @@ def attributions(method: str, net, x: torch.Tensor, target: torch.Tensor, model:
         return Occlusion(net).attribute(x, sliding_window_shapes=shape, strides=strides, target=target).detach()
     layer = convolution_layer(net, model)
     cam = LayerGradCam(net, layer).attribute(x, target=target, relu_attributions=True).detach()  # (N, 1, h, w)
-    cam = LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear" if x.dim() == 4 else "linear")
+    cam = LayerAttribution.interpolate(
+        cam, tuple(x.shape[2:]), interpolate_mode="bilinear" if x.dim() == 4 else "linear"
+    )
     return cam.expand_as(x) / x.shape[1]  # the map spread over the channels
 
 

@@ -34,4 +34,6 @@ def leaf_rules(tree, feature_names: list[str], class_names: list[str]) -> list[d
 
 
 def rules_text(rows: list[dict]) -> str:
-    return "\n".join(f"if {r['rule']} then {r['class']}   ({r['samples']} samples, {r['purity']:.0%} pure)" for r in rows)
+    return "\n".join(
+        f"if {r['rule']} then {r['class']}   ({r['samples']} samples, {r['purity']:.0%} pure)" for r in rows
+    )

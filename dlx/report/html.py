@@ -132,6 +132,38 @@ def environment_section(report: dict) -> str:
     return table(None, rows)
 
 
+def after_training_sections(run_dir: Path) -> list[tuple[str, str, str]]:
+    """What `dlx explain` and `dlx eval attack=...` wrote since the run ended, linked (and its figures shown)."""
+    import json
+
+    sections = []
+    explain = run_dir / "explain"
+    if explain.is_dir():
+        parts = []
+        for folder in sorted(p for p in explain.iterdir() if p.is_dir()):
+            files = sorted(f for f in folder.iterdir() if f.is_file())
+            links = " ".join(f'<a href="{esc(f.relative_to(run_dir))}">{esc(f.name)}</a>' for f in files)
+            figures = "".join(
+                f'<img src="{esc(f.relative_to(run_dir))}" alt="{esc(folder.name)}">'
+                for f in files
+                if f.suffix == ".png"
+            )
+            parts.append(f"<h3>{esc(folder.name)}</h3><p>{links}</p>{figures}")
+        sections.append(("explain", "Explanations (dlx explain)", "".join(parts)))
+    robustness = run_dir / "robustness.json"
+    if robustness.is_file():
+        result = json.loads(robustness.read_text())
+        rows = [["clean", "", result.get("clean_acc")]] + [
+            [name, p.get("eps", p.get("sigma")), p["acc"]]
+            for name, points in result.get("attacks", {}).items()
+            for p in points
+        ]
+        body = table(["attack", "eps / sigma", "accuracy"], rows)
+        body += '<p><a href="robustness.json">robustness.json</a></p><img src="robustness.png" alt="robustness">'
+        sections.append(("robustness", f"Robustness ({esc(result.get('split', ''))} split)", body))
+    return sections
+
+
 def render(run_dir: Path, report: dict, config_text: str, images: dict[str, bytes]) -> str:
     no_curves = "no metrics.csv in the run directory (the csv logger was off): no curves"
     sections = [
@@ -144,6 +176,7 @@ def render(run_dir: Path, report: dict, config_text: str, images: dict[str, byte
             image(images.get("confusion_matrix"), "confusion matrix", "no confusion matrix in report.json"),
         ),
         ("per-class", "Per-class precision, recall, F1", per_class_section(report)),
+        *after_training_sections(run_dir),
         ("config", "Configuration (config.yaml)", f"<pre>{esc(config_text or '(no config.yaml)')}</pre>"),
         ("environment", "Environment", environment_section(report)),
     ]
