@@ -1,5 +1,5 @@
 """Adversarial training: a share of every batch replaced by FGSM or PGD examples of itself (eps a fraction of the
-input range, inside the data's valid range).  dlx train reg=[adversarial] reg.adversarial.eps=0.05 reg.adversarial.ratio=0.5"""
+input range, inside the data's valid range).  dlx train reg=[adversarial] reg.adversarial.eps=0.05"""
 
 from typing import Annotated, Literal
 

@@ -47,7 +47,7 @@ def test_eval_on_other_data_settings_writes_its_own_file(trained: Path):
     [
         (["nope"], "RUN: no run named 'nope'"),
         (["latest", "split=train"], "split: got 'train'; valid: test, val"),
-        (["latest", "model=cnn"], "model: dlx eval takes split=, data= and data.KEY= only"),
+        (["latest", "model=cnn"], "model: dlx eval takes split=, data=, data.KEY= and attack=, eps=, sigma="),
         (
             ["latest", "data=iris"],
             "data=iris gives samples of shape (4,) in 3 classes; the run's model takes (1, 8, 8)",

@@ -8,7 +8,7 @@ from tests.conftest import SMOKE, run_dirs, run_dlx, run_in_process
 
 CASES = [
     (["model=nope"], "model: unknown option 'nope'; valid options: cnn, densenet, gru, lstm, mlp, resnet, transformer"),
-    (["reg=[l2,nope]"], "reg: unknown option 'nope'; valid options: batchnorm, bootstrapping, cutmix, dropout, early_"),
+    (["reg=[l2,nope]"], "reg: unknown option 'nope'; valid options: adversarial, batchnorm, bootstrapping, cutmix"),
     (["seed=abc"], "seed: got 'abc', expected an integer"),
     (["optim.lr_rate=0.1"], "optim.lr_rate: unknown key; did you mean 'optim.lr'? Valid keys of optim: lr, beta1"),
     (["modle.width=4"], "modle: unknown key; did you mean 'model'?"),
