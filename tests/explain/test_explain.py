@@ -149,3 +149,14 @@ def test_what_does_not_fit_is_one_line_before_any_work(table_run: Path, corner_r
     out = run_in_process("explain", str(bare), "method=saliency", cwd=tmp_path)
     assert out.returncode == 2 and "has no checkpoint" in out.stderr, out.stderr
     assert not (bare / "explain").exists()
+
+
+def test_signals_get_line_plots_with_the_attribution_as_shading(tmp_path: Path):
+    run = train(tmp_path, "data=mnist1d", "data.subset=600", "model=cnn", "trainer.max_epochs=2")
+    out = explain(run, "method=integrated_gradients", "n=4")
+    assert out.returncode == 0, out.stderr
+    attr = np.load(run / "explain" / "integrated_gradients" / "attributions.npy")
+    assert attr.shape == (4, 1, 40) and np.abs(attr).sum() > 0
+    assert (run / "explain" / "integrated_gradients" / "attributions.png").stat().st_size > 1000
+    summary = json.loads((run / "explain" / "integrated_gradients" / "summary.json").read_text())
+    assert summary["kind"] == "signal"
