@@ -11,15 +11,20 @@ def new_figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def sample_axes(n: int, max_cols: int, cell: tuple[float, float], title: str):
+    """A figure with one panel per sample, max_cols to a row; -> (figure, the panels)."""
+    cols = min(n, max_cols)
+    rows = -(-n // cols)
+    fig = new_figure(cell[0] * cols, cell[1] * rows)
+    fig.suptitle(title)
+    return fig, [fig.add_subplot(rows, cols, i + 1) for i in range(n)]
+
+
 def image_grid(images: np.ndarray, attr: np.ndarray, titles: list[str], method: str) -> bytes:
     """images, attr: (N, C, H, W); each input in grey (or RGB) under its attribution as a heat map."""
-    n = len(images)
-    cols = min(n, 8)
-    rows = -(-n // cols)
-    fig = new_figure(2 * cols, 2.2 * rows)
-    fig.suptitle(f"{method}: attribution over each input (true / predicted class)")
-    for i in range(n):
-        ax = fig.add_subplot(rows, cols, i + 1)
+    title = f"{method}: attribution over each input (true / predicted class)"
+    fig, panels = sample_axes(len(images), 8, (2, 2.2), title)
+    for i, ax in enumerate(panels):
         img = images[i]
         shown = img[0] if img.shape[0] == 1 else np.moveaxis(img, 0, -1)
         ax.imshow(rescale(shown), cmap="gray" if img.shape[0] == 1 else None)
@@ -31,13 +36,9 @@ def image_grid(images: np.ndarray, attr: np.ndarray, titles: list[str], method: 
 
 def signal_lines(signals: np.ndarray, attr: np.ndarray, titles: list[str], method: str) -> bytes:
     """signals, attr: (N, C, L); each channel as a line, the attribution as shading behind it."""
-    n = len(signals)
-    cols = min(n, 4)
-    rows = -(-n // cols)
-    fig = new_figure(4 * cols, 2.4 * rows)
-    fig.suptitle(f"{method}: attribution along each signal (true / predicted class)")
-    for i in range(n):
-        ax = fig.add_subplot(rows, cols, i + 1)
+    title = f"{method}: attribution along each signal (true / predicted class)"
+    fig, panels = sample_axes(len(signals), 4, (4, 2.4), title)
+    for i, ax in enumerate(panels):
         weight = np.abs(attr[i]).sum(0)  # (L,)
         low, high = float(signals[i].min()), float(signals[i].max())
         ax.imshow(weight[None, :], aspect="auto", cmap="Reds", alpha=0.6,
