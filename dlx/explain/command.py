@@ -72,9 +72,9 @@ def main(argv: list[str]) -> int:
 
 
 def explain(spec: str, s: dict, runs_root: Path, trust_config: bool = False) -> tuple[Path, dict]:
-    import torch
 
     from dlx.explain.inputs import convolution_layer, feature_groups, kind_of, require_patch
+    from dlx.explain.methods import predict
     from dlx.runs.evaluate import refresh_report, restored_data
 
     run, data, _ = restored_data(spec, [], runs_root, trust_config)
@@ -90,8 +90,7 @@ def explain(spec: str, s: dict, runs_root: Path, trust_config: bool = False) -> 
     net = run.net.eval()
     for p in net.parameters():
         p.requires_grad_(False)  # attributions need input gradients only
-    with torch.no_grad():
-        pred = net(x).argmax(1)
+    pred = predict(net, x)
     out = run.run_dir / "explain" / method
     out.mkdir(parents=True, exist_ok=True)
     names = run.data_state.get("feature_names")
@@ -166,7 +165,7 @@ def explain_importance(net, x, y, pred, s, kind, mask, groups, run, out) -> dict
     from dlx.explain.methods import local_importance, permutation_importance
 
     if s["method"] == "permutation":
-        n = min(s["n"] or len(x), len(x))
+        n = min(s["n"] or 2000, len(x))  # groups x repeats passes over n samples: bounded by default
         values, spread = permutation_importance(net, x[:n], y[:n], mask, len(groups), s["repeats"], s["seed"])
         title = f"permutation: accuracy drop when shuffled ({s['repeats']} repeats)"
         extra = {"samples": n, "repeats": s["repeats"], "metric": "accuracy"}
@@ -221,8 +220,9 @@ def explain_rules(net, train_x, x, pred, s, run, names, out) -> dict:
     def flat_raw(t: torch.Tensor) -> np.ndarray:  # thresholds in the data's own units
         return run.normalizer.undo(t).reshape(len(t), -1).numpy()
 
-    with torch.no_grad():
-        train_pred = net(train_x).argmax(1).numpy()
+    from dlx.explain.methods import predict
+
+    train_pred = predict(net, train_x).numpy()
     if names is None or len(names) != flat_raw(x[:1]).shape[1]:
         names = (
             [f"x{i}" for i in range(flat_raw(x[:1]).shape[1])] if len(run.in_shape) == 1 else pixel_names(run.in_shape)

@@ -29,9 +29,14 @@ def attributions(method: str, net, x: torch.Tensor, target: torch.Tensor, model:
     return cam.expand_as(x) / x.shape[1]  # the map spread over the channels
 
 
-def accuracy(net, x: torch.Tensor, y: torch.Tensor) -> float:
+def predict(net, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Predicted classes (N,), in batches: a whole split at once would hold every activation of it in memory."""
     with torch.no_grad():
-        return float((net(x).argmax(1) == y).float().mean())
+        return torch.cat([net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
+
+
+def accuracy(net, x: torch.Tensor, y: torch.Tensor) -> float:
+    return float((predict(net, x) == y).float().mean())
 
 
 def permutation_importance(net, x, y, mask, groups: int, repeats: int, seed: int) -> tuple[list[float], list[float]]:
