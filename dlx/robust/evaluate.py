@@ -37,6 +37,8 @@ def parse_settings(pairs: dict[str, str]) -> AttackSettings:
         if a not in ATTACKS:
             raise ConfigError("attack", f"got {a!r}; valid: {', '.join(ATTACKS)} (a comma list: attack=fgsm,pgd)")
     settings = AttackSettings(attacks)
+    if attacks == ["noise"] and "eps" in pairs:
+        raise ConfigError("eps", "attack=noise takes sigma=... (its standard deviations), not eps")
     for key in ("eps", "sigma"):
         if key in pairs:
             setattr(settings, key, fractions(key, pairs[key]))

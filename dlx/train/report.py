@@ -197,5 +197,6 @@ def provenance(device: torch.device) -> dict:
             "python": platform.python_version(),
         },
         "device": f"{device.type}: {name}",
+        "torch_threads": torch.get_num_threads(),
         "git_commit": git_commit(Path.cwd()),
     }

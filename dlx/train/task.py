@@ -25,12 +25,42 @@ def train_task(cfg: DictConfig) -> dict | None:
             PENDING_ERROR.append(e)
             return None
     # In a sweep, one failing job is recorded and reported; the others still run.
+    share_the_machine(hydra_cfg)
     job_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         return train_run(cfg, hydra_cfg, job_dir=job_dir)
     except Exception as e:
         record_failed_job(job_dir, hydra_cfg, e)
         return {"status": "failed", "error": str(e)}
+
+
+def parallel_jobs(launcher) -> int:
+    """How many jobs hydra/launcher=joblib runs at once on this machine (1 for every other launcher)."""
+    import os
+
+    if "joblib" not in str(launcher.get("_target_", "")):
+        return 1
+    cores, n = os.cpu_count() or 1, int(launcher.get("n_jobs") or -1)
+    return max(1, min(cores, n if n > 0 else cores + 1 + n))  # joblib: -1 all cores, -2 all but one, ...
+
+
+def share_the_machine(hydra_cfg) -> None:
+    """Jobs run side by side (hydra/launcher=joblib) each take cores // n_jobs torch threads, so they do not
+    oversubscribe the cores; on a machine with several GPUs, each worker process takes one GPU, the job
+    number modulo the GPU count (set before CUDA starts in that process; its later jobs keep it)."""
+    import os
+
+    n = parallel_jobs(hydra_cfg.launcher)
+    if n == 1:
+        return
+    threads = max(1, (os.cpu_count() or 1) // n)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+    gpus = torch.cuda.device_count()
+    if gpus > 1 and not torch.cuda.is_initialized() and "DLX_PINNED_GPU" not in os.environ:
+        os.environ["CUDA_VISIBLE_DEVICES"] = os.environ["DLX_PINNED_GPU"] = str(hydra_cfg.job.num % gpus)
 
 
 def record_failed_job(job_dir: Path, hydra_cfg, e: Exception) -> None:

@@ -80,6 +80,7 @@ def test_bad_settings_are_one_line_before_any_work(runs, tmp_path: Path):
         (["attack=cw"], "attack: got 'cw'; valid: fgsm, pgd, noise"),
         (["attack=pgd", "steps=0"], "steps: got 0"),
         (["eps=0.1"], "eps: these settings need attack=fgsm|pgd|noise"),
+        (["attack=noise", "eps=0.1"], "eps: attack=noise takes sigma="),
     ):
         out = evaluate(run, *settings)
         assert out.returncode == 2 and message in out.stderr, (settings, out.stderr)

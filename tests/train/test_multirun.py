@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import statistics
 from pathlib import Path
 
@@ -77,3 +78,32 @@ def test_a_multirun_over_folds_reports_mean_and_std(workdir: Path):
     assert float(row["test_acc_mean"]) == pytest.approx(statistics.fmean(accs))
     assert float(row["test_acc_std"]) == pytest.approx(statistics.stdev(accs))
     assert "mean ± std over folds / seeds" in out.stdout
+
+
+def test_the_joblib_launcher_runs_jobs_side_by_side_each_with_its_share_of_the_cores(workdir: Path):
+    args = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "optim=sgd,adam", *SMOKE, "trainer.max_epochs=3"]
+    out = run_dlx("train", "-m", *args, cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    sweep = sweep_dir(workdir)
+    jobs = [sweep / "0", sweep / "1"]
+    for job in jobs:
+        assert (job / "status").read_text().startswith("completed")
+        report = json.loads((job / "report.json").read_text())
+        assert report["torch_threads"] == max(1, (os.cpu_count() or 1) // 2), "cores // n_jobs threads each"
+    # each job's config.yaml is written when it starts and its status when it ends: the two overlapped
+    start = [(j / "config.yaml").stat().st_mtime for j in jobs]
+    end = [(j / "status").stat().st_mtime for j in jobs]
+    assert start[0] < end[1] and start[1] < end[0], "the jobs ran at the same time"
+    with open(sweep / "summary.csv") as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["completed", "completed"]
+
+
+def test_threads_are_shared_only_under_the_joblib_launcher():
+    from dlx.train.task import parallel_jobs
+
+    cores = os.cpu_count() or 1
+    assert parallel_jobs({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}) == 1
+    joblib = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+    assert parallel_jobs({"_target_": joblib, "n_jobs": 2}) == min(2, cores)
+    assert parallel_jobs({"_target_": joblib, "n_jobs": -1}) == cores
+    assert parallel_jobs({"_target_": joblib, "n_jobs": 64}) == cores
