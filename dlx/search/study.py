@@ -60,6 +60,7 @@ def optimize(sweep_dir: Path, saved: dict, spec, worker: int = 0) -> None:
     from dlx.search.trial import run_trial
 
     study = open_study(sweep_dir, saved, spec)
+    study.set_user_attr(f"worker {worker} pid", os.getpid())  # who took part, even one that found no trial left
     if finished(study) >= spec.n_trials:
         return
     # its own random stream: per worker, and per resume (a fresh one-process search keeps spec.seed)
