@@ -9,7 +9,7 @@ import pytest
 from dlx.config.errors import ConfigError
 from dlx.data.csv_file import csv
 from dlx.data.source import collect_problems
-from tests.conftest import build, run_dirs, run_dlx
+from tests.conftest import build, run_dirs, run_dlx, run_in_process
 from tests.data.formats_csv import SMOKE_FILES, read_back, write_csv
 
 read_source = csv.__wrapped__  # the loader alone, before splitting, cleaning and normalizing
@@ -211,7 +211,7 @@ def test_dlx_train_on_a_csv_and_a_missing_target_column(workdir: Path):
     assert (run / "status").read_text().startswith("completed")
 
     bad = [o if o != "data.target=label" else "data.target=species" for o in overrides]
-    failed = run_dlx("train", "data=csv", *bad, "trainer=smoke", "runs_dir=bad_runs", cwd=workdir)
+    failed = run_in_process("train", "data=csv", *bad, "trainer=smoke", "runs_dir=bad_runs", cwd=workdir)
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and "no column 'species'" in failed.stderr
     assert not (workdir / "bad_runs").exists()

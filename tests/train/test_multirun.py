@@ -81,7 +81,7 @@ def test_a_multirun_over_folds_reports_mean_and_std(workdir: Path):
 
 
 def test_the_joblib_launcher_runs_jobs_side_by_side_each_with_its_share_of_the_cores(workdir: Path):
-    args = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "optim=sgd,adam", *SMOKE, "trainer.max_epochs=3"]
+    args = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "optim=sgd,adam", *SMOKE]
     out = run_dlx("train", "-m", *args, cwd=workdir)
     assert out.returncode == 0, out.stderr
     sweep = sweep_dir(workdir)
