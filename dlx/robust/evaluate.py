@@ -101,26 +101,19 @@ def evaluate_robustness(run, data, split: str, settings: AttackSettings) -> dict
     batches = list(data.eval_batches(split))
     generator = torch.Generator().manual_seed(settings.seed)
     result = {"split": split, "samples": sum(len(y) for _, y in batches), "clean_acc": accuracy(net, batches, None)}
+    perturb = {  # (x, y, size) -> perturbed x
+        "noise": lambda x, y, sigma: gaussian_noise(x, sigma, bounds, generator),
+        "fgsm": lambda x, y, eps: fgsm(net, x, y, eps, bounds),
+        "pgd": lambda x, y, eps: pgd(
+            net, x, y, eps, bounds, settings.steps, settings.step_size, settings.random_start, generator
+        ),
+    }
     curves = {}
     for attack in settings.attacks:
-        if attack == "noise":
-            curves["noise"] = [
-                {"sigma": s, "acc": accuracy(net, batches, lambda x, y, s=s: gaussian_noise(x, s, bounds, generator))}
-                for s in settings.sigma
-            ]
-        elif attack == "fgsm":
-            curves["fgsm"] = [
-                {"eps": e, "acc": accuracy(net, batches, lambda x, y, e=e: fgsm(net, x, y, e, bounds))}
-                for e in settings.eps
-            ]
-        else:
-
-            def attack_pgd(x, y, e):
-                return pgd(net, x, y, e, bounds, settings.steps, settings.step_size, settings.random_start, generator)
-
-            curves["pgd"] = [
-                {"eps": e, "acc": accuracy(net, batches, lambda x, y, e=e: attack_pgd(x, y, e))} for e in settings.eps
-            ]
+        key, sizes = ("sigma", settings.sigma) if attack == "noise" else ("eps", settings.eps)
+        curves[attack] = [
+            {key: v, "acc": accuracy(net, batches, lambda x, y, v=v, a=attack: perturb[a](x, y, v))} for v in sizes
+        ]
     result["attacks"] = curves
     result["settings"] = {
         "steps": settings.steps,
