@@ -72,7 +72,6 @@ def main(argv: list[str]) -> int:
 
 
 def explain(spec: str, s: dict, runs_root: Path, trust_config: bool = False) -> tuple[Path, dict]:
-
     from dlx.explain.inputs import convolution_layer, feature_groups, kind_of, require_patch
     from dlx.explain.methods import predict
     from dlx.runs.evaluate import refresh_report, restored_data
