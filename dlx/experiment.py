@@ -24,6 +24,13 @@ class Experiment:
     trainer: Any  # lightning.pytorch.Trainer
     run_dir: Path
     resume_from: Path | None = None  # last.ckpt of the run being continued (dlx train resume=RUN)
+    cfg: Mapping | None = None  # the resolved config it was built from (a distributed fit's children rebuild it)
+    choices: Mapping | None = None
+
+    @property
+    def rank_zero(self) -> bool:
+        """The process that writes the run (every process of a single-process run)."""
+        return self.trainer.global_rank == 0
 
 
 def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Callable[[], Path]) -> Experiment:
@@ -67,13 +74,27 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     loggers = [build(f"logger.{name}", node) for name, node in options(cfg.get("logger"))]
     trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
     check_batch_limits(cfg["trainer"], data)
+    check_batch_split(data.batch_size, trainer.world_size)
 
-    run_dir = open_run_dir()
-    write_json(run_dir / "data.json", data_record(data))
+    if trainer.global_rank == 0:
+        run_dir = open_run_dir()
+        write_json(run_dir / "data.json", data_record(data))
+    else:  # another process of a distributed fit: rank zero writes the run; anything written here is thrown away
+        run_dir = scratch_dir()
     for callback in trainer.callbacks:
         if hasattr(callback, "use_run_dir"):
             callback.use_run_dir(run_dir)
-    return Experiment(data, module, trainer, run_dir)
+    return Experiment(data, module, trainer, run_dir, cfg=cfg, choices=dict(choices))
+
+
+def scratch_dir() -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="dlx-rank-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def quiet_lightning() -> None:
@@ -175,6 +196,14 @@ def train_size(data) -> int:
     """Training samples per epoch (after imbalance resampling): what the batches of an epoch split."""
     loader = data.train_dataloader()
     return loader.size if hasattr(loader, "size") else len(loader.sampler)
+
+
+def check_batch_split(batch_size: int, processes: int) -> None:
+    """A distributed fit splits each batch evenly over its processes."""
+    if batch_size % processes:
+        lower = batch_size - batch_size % processes
+        raise ConfigError("data.batch_size", f"{batch_size} does not split evenly over {processes} processes; use a "
+                          f"multiple of {processes}, e.g. {lower or processes} or {lower + processes}")  # fmt: skip
 
 
 def check_batch_limits(trainer_cfg: Mapping, data) -> None:

@@ -153,15 +153,24 @@ class Classifier(L.LightningModule):
 
     def _finish(self, stage: str) -> None:
         sums = self._sums.pop(stage)
-        loss_sum, correct, count = sums.loss.item(), sums.correct.item(), sums.count
+        if self._trainer is not None and self.trainer.world_size > 1:  # every process has a shard: their total
+            loss_sum, correct, count = self.trainer.strategy.reduce(sums.as_tensor(self.device), reduce_op="sum")
+            loss_sum, correct, count = loss_sum.item(), correct.item(), int(count.item())
+        else:
+            loss_sum, correct, count = sums.loss.item(), sums.correct.item(), sums.count
         self.epoch_metrics[f"{stage}_loss"] = loss_sum / max(count, 1)
         self.epoch_metrics[f"{stage}_acc"] = correct / max(count, 1)
 
-    def training_step(self, epoch, batch_idx):
-        """epoch: the OneEpoch Lightning hands over as its one batch of this epoch."""
-        from dlx.trainer.batches import batch_loop
+    def training_step(self, batch, batch_idx):
+        """batch: on one device, the OneEpoch Lightning hands over as its one batch of this epoch; under a
+        distributed strategy, one real batch."""
+        from dlx.trainer.batches import OneEpoch, batch_loop
 
-        batch_loop(self.trainer).run(self, epoch)
+        loop = batch_loop(self.trainer)
+        if isinstance(batch, OneEpoch):
+            loop.run(self, batch)
+        else:
+            loop.run_batch(self, batch, batch_idx)
 
     def train_batch_loss(self, batch) -> torch.Tensor:
         """The loss to minimize for one batch; its data loss and accuracy join the epoch's sums."""
@@ -183,6 +192,11 @@ class Classifier(L.LightningModule):
     def validation_step(self, batch, batch_idx):
         x, y = batch
         logits = self.logits(x)
+        if self.trainer.world_size > 1:  # a shard padded to the others' length: its padding is labelled -1
+            real = y >= 0
+            logits, y = logits[real], y[real]
+            if not len(y):
+                return
         self._accumulate("val", F.cross_entropy(logits, y), logits, y)
 
     def on_validation_epoch_end(self):
@@ -251,9 +265,10 @@ class EpochSums:
         dtype = torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
         return cls(torch.zeros((), dtype=dtype, device=device), torch.zeros((), dtype=torch.long, device=device), 0)
 
-    def as_tensor(self) -> torch.Tensor:
-        """(3,) on the CPU, as mid-epoch checkpoints store it."""
-        return torch.stack([self.loss.double().cpu(), self.correct.double().cpu(), torch.tensor(float(self.count))])
+    def as_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """(3,): loss sum, correct, count; on the CPU as mid-epoch checkpoints store it, or for a reduction."""
+        parts = [self.loss.double().cpu(), self.correct.double().cpu(), torch.tensor(float(self.count))]
+        return torch.stack(parts).double().to(device)
 
     @classmethod
     def from_tensor(cls, saved: torch.Tensor, device: torch.device) -> "EpochSums":

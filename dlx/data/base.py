@@ -20,6 +20,12 @@ class ClassificationData(L.LightningDataModule):
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    def process_batch_size(self) -> int:
+        """Training batch of this process: data.batch_size is the batch of one optimizer step, split evenly over
+        the processes of a distributed fit (the experiment trains the same way on 1 or N processes)."""
+        world = self.trainer.world_size if self.trainer is not None else 1
+        return self.batch_size // world
+
     resume_at: tuple[int, int] | None = None  # (epoch, batches done) from a mid-epoch checkpoint
 
     def _epoch(self) -> int:

@@ -247,8 +247,9 @@ class StreamingDataModule(ClassificationData):
 
     def train_dataloader(self) -> DataLoader:
         n = len(self.datasets["train"])
-        sampler = EpochSampler(n, self.seed, self._epoch, self._resample, self._skip, self.batch_size)
-        return self.loader("train", self.batch_size, sampler)
+        batch = self.process_batch_size()  # Lightning shards the sampler's order over the processes
+        sampler = EpochSampler(n, self.seed, self._epoch, self._resample, self._skip, batch)
+        return self.loader("train", batch, sampler)
 
     def val_dataloader(self) -> DataLoader:
         return self.loader("val", self.eval_batch_size)

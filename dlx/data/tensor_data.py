@@ -27,13 +27,21 @@ class TensorBatches:
         epoch_fn: Callable[[], int] = lambda: 0,
         resample: Callable[[int], torch.Tensor | None] = lambda epoch: None,
         skip: Callable[[int], int] = lambda epoch: 0,
+        shard: tuple[int, int] = (0, 1),
     ):
         """resample(epoch): indices of the samples this epoch draws from (repeats allowed), or None for all.
-        skip(epoch): batches of this epoch's order already trained on (a run resumed mid-epoch)."""
+        skip(epoch): batches of this epoch's order already trained on (a run resumed mid-epoch).
+        shard: (rank, world size) under a distributed strategy: this process's share, the same length on every
+        process (DDP steps together). Training: every process draws the same order, padded with its first
+        samples to a multiple of the world size (as torch's DistributedSampler), and takes every world-th.
+        In order (val, test): samples rank, rank + world, ...; a shorter share is padded with label -1, which
+        the evaluation leaves out, so the totals over all processes count each sample once."""
         self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
         self.seed, self.epoch_fn, self.resample, self.skip = seed, epoch_fn, resample, skip
+        self.rank, self.world = shard
         first = resample(0)
         self.size = len(y) if first is None else len(first)  # resamplers keep the size fixed across epochs
+        self.size = -(-self.size // self.world)  # this process's share
 
     def __len__(self) -> int:
         return -(-self.size // self.batch_size)
@@ -54,14 +62,28 @@ class TensorBatches:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             pool = self.resample(epoch)
             order = torch.randperm(n, generator=g) if pool is None else pool[torch.randperm(len(pool), generator=g)]
+            if self.world > 1:
+                order = torch.cat([order, order[: -len(order) % self.world]])[self.rank :: self.world]
             order = order.to(self.x.device)
             n = len(order)
             for i in range(self.skip(epoch) * self.batch_size, n, self.batch_size):
                 idx = order[i : i + self.batch_size]
                 yield self.x[idx], self.y[idx]
         else:
-            for i in range(0, n, self.batch_size):
-                yield self.x[i : i + self.batch_size], self.y[i : i + self.batch_size]
+            x, y = self.x, self.y
+            if self.world > 1:
+                x, y = self.padded_share()
+            for i in range(0, len(y), self.batch_size):
+                yield x[i : i + self.batch_size], y[i : i + self.batch_size]
+
+    def padded_share(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.arange(self.rank, len(self.y), self.world, device=self.y.device)
+        real = len(idx)
+        if real < self.size:  # shorter than the first shares by one: repeat a sample, labelled -1
+            idx = torch.cat([idx, idx.new_zeros(self.size - real)])
+        y = self.y[idx].clone()
+        y[real:] = -1
+        return self.x[idx], y
 
 
 class InMemoryDataModule(ClassificationData):
@@ -128,14 +150,20 @@ class InMemoryDataModule(ClassificationData):
             return None
         return self.imbalance.epoch_indices(self.splits["train"][1], self.seed, epoch)
 
+    def shard(self) -> tuple[int, int]:
+        """(rank, world size) of this process in a distributed fit; (0, 1) otherwise."""
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+
     def train_dataloader(self) -> TensorBatches:
         x, y = self.splits["train"]
         return TensorBatches(
-            x, y, self.batch_size, True, self.seed, epoch_fn=self._epoch, resample=self._resample, skip=self._skip
-        )
+            x, y, self.process_batch_size(), True, self.seed, epoch_fn=self._epoch, resample=self._resample, skip=self._skip,
+            shard=self.shard(),
+        )  # fmt: skip
 
     def val_dataloader(self) -> TensorBatches:
-        return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False)
+        return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False, shard=self.shard())
 
     def test_dataloader(self) -> TensorBatches:
         return TensorBatches(*self.splits["test"], self.eval_batch_size, shuffle=False)

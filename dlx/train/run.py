@@ -51,6 +51,8 @@ def train_run(cfg: DictConfig, hydra_cfg, job_dir: Path | None) -> dict:
         exp = reopen_run(plain["resume"], hydra_cfg, job_dir, runs_root)
     else:
         exp = build_experiment(plain, choices, open_run_dir)
+    if not exp.rank_zero:  # another process of a distributed fit: it trains; rank zero writes the run
+        return train_other_rank(exp)
     print_data_cleaning(exp.data.info.get("clean", {}))
     try:
         report = fit_and_test(exp)
@@ -149,43 +151,75 @@ def reopen_run(resume: str, hydra_cfg, job_dir: Path | None, runs_root: Path):
     return exp
 
 
-def fit_and_test(exp) -> dict:
-    import torch
+def fit(exp) -> float:
+    """trainer.fit with dlx's signal handling (and, for a distributed fit, its children); the seconds it took."""
+    import shutil
 
-    from dlx.logger.epoch_csv import EpochCSV
-    from dlx.train.report import convergence, evaluate_split, limit_batches, model_bytes, provenance, read_val_accs
+    from dlx.trainer.distributed import end_of_fit, launch_environment, write_worker_spec
     from dlx.trainer.signals import StopOnSignal
 
-    trainer, module, data = exp.trainer, exp.module, exp.data
+    trainer = exp.trainer
     stopper = next(cb for cb in trainer.callbacks if isinstance(cb, StopOnSignal))
+    spec = write_worker_spec(trainer, exp.cfg, exp.choices, exp.resume_from)
+    environment = launch_environment()
     t0 = time.perf_counter()
     stopper.install()
     try:
-        trainer.fit(module, datamodule=data, ckpt_path=exp.resume_from, weights_only=True)
+        trainer.fit(exp.module, datamodule=exp.data, ckpt_path=exp.resume_from, weights_only=True)
     finally:
         stopper.uninstall()
-    train_seconds = time.perf_counter() - t0
+        if trainer.world_size > 1:
+            end_of_fit(environment)
+        if spec is not None:
+            shutil.rmtree(spec.parent, ignore_errors=True)
+    seconds = time.perf_counter() - t0
     if stopper.received is not None:  # the signal came after the last batch: stop before testing
         raise RunInterrupted(stopper.received)
     if trainer.interrupted:
         raise KeyboardInterrupt("training interrupted")
+    return seconds
+
+
+def train_other_rank(exp) -> dict:
+    """A process of a distributed fit other than global rank zero (another node's `dlx train`)."""
+    fit(exp)
+    rank = exp.trainer.global_rank
+    print(f"dlx train: process {rank} of {exp.trainer.world_size} done; rank 0 writes the run", file=sys.stderr)
+    return {"global_rank": rank}
+
+
+def fit_and_test(exp) -> dict:
+    import copy
+
+    import torch
+
+    from dlx.logger.epoch_csv import EpochCSV
+    from dlx.train.report import convergence, evaluate_split, limit_batches, model_bytes, provenance, read_val_accs
+
+    trainer, module, data = exp.trainer, exp.module, exp.data
+    # several processes: the strategy wraps (FSDP: shards) the net in place; the test runs on a plain copy
+    net = copy.deepcopy(module.net) if trainer.world_size > 1 else module.net
+    train_seconds = fit(exp)
     best = Path(trainer.checkpoint_callback.best_model_path or trainer.checkpoint_callback.last_model_path)
     best_ckpt = torch.load(best, map_location="cpu", weights_only=True)
     # the checkpoint's net weights (EMA/SWA: the averaged ones), as `dlx eval` restores them: the same numbers
-    module.net.load_state_dict({k[4:]: v for k, v in best_ckpt["state_dict"].items() if k.startswith("net.")})
+    net.load_state_dict({k[4:]: v for k, v in best_ckpt["state_dict"].items() if k.startswith("net.")})
+    net.to(module.device)
     test = limit_batches(data.eval_batches("test"), trainer.limit_test_batches)
     metrics_csv = next((cb.path for cb in trainer.callbacks if isinstance(cb, EpochCSV)), None)
     return {
         "run_dir": str(exp.run_dir),
-        **evaluate_split(module.net, test, data.num_classes),
+        **evaluate_split(net, test, data.num_classes),
         "best_val_acc": float(trainer.checkpoint_callback.best_model_score or float("nan")),
         "best_epoch": best_ckpt["epoch"],
         "epochs_run": trainer.current_epoch,
         **convergence(read_val_accs(metrics_csv)),
         "train_seconds": train_seconds,
         "eval_batch_size": data.eval_batch_size,
-        "param_count": sum(p.numel() for p in module.net.parameters()),
-        "model_bytes": model_bytes(module.net),
+        "param_count": sum(p.numel() for p in net.parameters()),
+        "model_bytes": model_bytes(net),
+        "processes": trainer.world_size,  # of the fit; the test runs in this one, over the whole test split
+        "strategy": type(trainer.strategy).__name__,
         "checkpoint_bytes": best.stat().st_size,
         "class_names": data.class_names,
         **provenance(module.device),

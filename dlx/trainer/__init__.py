@@ -8,7 +8,10 @@ from dlx.config.schema import NonNegativeFloat, NonNegativeInt, PositiveInt, Ran
 
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"]
 CompileBackend = Literal["inductor", "aot_eager", "eager", "cudagraphs"]  # torch.compile backends; true = inductor
-MatmulPrecision = Literal["highest", "high", "medium"]  # torch.set_float32_matmul_precision: TF32 / bf16 matmuls
+MatmulPrecision = Literal["highest", "high", "medium"]
+# auto: one device (or Lightning's choice for TPU cores); ddp / fsdp: one process per device, through
+# dlx.trainer.distributed (Lightning's launcher with dlx's child command)
+Strategy = Literal["auto", "ddp", "fsdp"]  # torch.set_float32_matmul_precision: TF32 / bf16 matmuls
 # a count of batches or a fraction of the epoch; validation alone may be switched off with 0
 BatchLimit = PositiveInt | Annotated[float, Range(gt=0, le=1)]
 ValBatchLimit = NonNegativeInt | Annotated[float, Range(ge=0, le=1)]
@@ -31,23 +34,33 @@ def trainer(
     matmul_precision: MatmulPrecision = "highest",
     benchmark: bool | None = None,
     checkpoint_every_s: NonNegativeFloat = 1.0,
+    strategy: Strategy = "auto",
+    num_nodes: PositiveInt = 1,
+    sync_batchnorm: bool = False,
 ):
     """accumulate_grad_batches: one optimizer step every N batches; compile: torch.compile of the net (true, or
     a backend name); channels_last: NHWC weights and images; matmul_precision: float32 matmuls on TF32/bf16
     units where the hardware has them; benchmark: cuDNN autotuning (None: Lightning's default); checkpoint_every_s:
     last.ckpt at most once in this many seconds (0: every epoch; best.ckpt and the last epoch always), so runs
-    of very short epochs do not spend their time writing checkpoints (a kill loses at most this much work)."""
+    of very short epochs do not spend their time writing checkpoints (a kill loses at most this much work);
+    strategy: ddp or fsdp trains on `devices` processes on each of `num_nodes` machines (batch_size is per
+    process); sync_batchnorm: batch-norm statistics over all processes (GPUs)."""
     import lightning.pytorch as L
 
     from dlx.trainer.batches import BatchLoop
     from dlx.trainer.checkpoint import AtomicCheckpointIO, RunCheckpoint
+    from dlx.trainer.distributed import check_devices, make_strategy
     from dlx.trainer.guard import StopOnNonFinite
     from dlx.trainer.progress import RichProgress
     from dlx.trainer.signals import StopOnSignal
     from dlx.trainer.speed import SpeedOptions
 
+    if strategy == "auto" and accelerator != "tpu" and (num_nodes > 1 or several(devices, accelerator)):
+        strategy = "ddp"  # Lightning's own choice here would start the whole command again per device
+    check_devices(strategy, accelerator, devices, num_nodes, sync_batchnorm)
+    distributed = strategy != "auto"
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
-    loop = BatchLoop(limit_train_batches, accumulate_grad_batches)  # Lightning sees one batch an epoch
+    loop = BatchLoop(limit_train_batches, accumulate_grad_batches)  # on one device Lightning sees one batch an epoch
     callbacks = [loop, guard, *callbacks, RunCheckpoint(checkpoint_every_s), StopOnSignal()] + (
         [RichProgress()] if progress else []
     )
@@ -58,8 +71,13 @@ def trainer(
             max_epochs=max_epochs,
             accelerator=accelerator,
             devices=devices,
+            num_nodes=num_nodes,
+            strategy=make_strategy(strategy) if distributed else "auto",
+            sync_batchnorm=sync_batchnorm,
             precision=precision,
             deterministic=deterministic,
+            # under a distributed strategy Lightning loops over the batches, and applies the limit itself
+            limit_train_batches=limit_train_batches if distributed else 1.0,
             limit_val_batches=limit_val_batches,
             limit_test_batches=limit_test_batches,
             benchmark=benchmark,
@@ -74,9 +92,20 @@ def trainer(
         raise ConfigError(
             "trainer", f"accelerator={accelerator} devices={devices} precision={precision}: {str(e).splitlines()[0]}"
         ) from None
-    if built.num_devices > 1 and type(built.accelerator).__name__ != "XLAAccelerator":  # TPU cores: spawned workers
-        # Lightning would start the whole command again once per extra device, each making its own run directory
-        raise ConfigError(
-            "trainer.devices", f"got {devices!r} ({built.num_devices} devices): a dlx run trains on one device; use 1"
-        )
+    if built.num_devices * num_nodes > 1 and not distributed and type(built.accelerator).__name__ != "XLAAccelerator":
+        # Lightning's own launcher would start the whole command again per device, each with its own run directory
+        raise ConfigError("trainer.strategy", f"auto with {built.num_devices} devices: set trainer.strategy=ddp")
     return built
+
+
+def several(devices, accelerator: str) -> bool:
+    """More than one device: a count above 1, a list of several, or -1 / "auto" (all GPUs there are)."""
+    if isinstance(devices, (list, tuple)):
+        return len(devices) > 1
+    if isinstance(devices, str) and devices.strip().lstrip("-").isdigit():
+        devices = int(devices)
+    if devices in ("auto", -1):
+        import torch
+
+        return accelerator in ("auto", "gpu", "cuda") and torch.cuda.device_count() > 1
+    return isinstance(devices, int) and devices > 1

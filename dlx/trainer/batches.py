@@ -8,6 +8,9 @@ around the batches: epochs, validation, checkpoints, early stopping, loggers, st
 What stays the same for callbacks: their `on_train_batch_start` / `on_train_batch_end` are called once per
 real batch, with its index, by this loop (Lightning's own call around the whole epoch is silenced), and
 `on_before_optimizer_step` before every optimizer step. `trainer.global_step` counts optimizer steps.
+
+Under a distributed strategy (DDP, FSDP) Lightning hands over one real batch per step, as DDP needs one forward
+per backward to synchronize gradients; `run_batch` trains it, and Lightning calls the batch hooks itself.
 """
 
 import itertools
@@ -47,6 +50,7 @@ class BatchLoop(L.Callback):
     def __init__(self, limit_train_batches: int | float = 1.0, accumulate_grad_batches: int = 1):
         self.limit, self.accumulate = limit_train_batches, accumulate_grad_batches
         self.batches_per_epoch = 0
+        self.per_batch = False
         self.hooks: dict[str, list] = {}
         self._silenced: list = []
         self._datamodule = None
@@ -55,6 +59,10 @@ class BatchLoop(L.Callback):
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         if stage != "fit":
+            return
+        self.per_batch = not one_device(trainer)
+        if self.per_batch:  # Lightning's own loop over the batches; it applies limit_train_batches itself
+            self.direct = False
             return
         datamodule = trainer.datamodule
         real_loader = type(datamodule).train_dataloader.__get__(datamodule)
@@ -76,6 +84,12 @@ class BatchLoop(L.Callback):
                 setattr(callback, name, ignore)
             self._silenced.append(callback)
         self.direct = direct_path(trainer)
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if self.per_batch:  # Lightning counted them (this process's shard, after the limit)
+            self.batches_per_epoch = int(trainer.num_training_batches)
+
+    on_train_start = on_train_epoch_start  # the progress bar reads the count before the first epoch
 
     def teardown(self, trainer, pl_module, stage: str) -> None:
         if stage == "fit":
@@ -113,7 +127,7 @@ class BatchLoop(L.Callback):
             None if getattr(trainer.datamodule, "batches_on_device", False) else trainer.strategy.batch_to_device
         )
         convert = input_conversion(trainer.precision_plugin)
-        n, accumulate = epoch.count, self.accumulate
+        n = epoch.count
         for batch in itertools.islice(epoch.batches, max(0, n - module.batches_done)):
             if to_device is not None:
                 batch = to_device(batch)  # with the data module's transfer hooks
@@ -122,19 +136,28 @@ class BatchLoop(L.Callback):
             index = module.batches_done
             for hook in starts:
                 hook(trainer, module, batch, index)
-            module.batches_done = index + 1
-            loss = module.train_batch_loss(batch)
-            if accumulate > 1:
-                loss = loss / accumulate  # the mean over the accumulated batches, as Lightning does
-            if self.direct:
-                loss.backward()
-            else:
-                module.manual_backward(loss)
-            if (index + 1) % accumulate == 0 or index + 1 == n:
-                self.step(trainer, module, optimizer)
+            loss = self.train_one(trainer, module, optimizer, batch, index, n)
             outputs = {"loss": loss}
             for hook in ends:
                 hook(trainer, module, outputs, batch, index)
+
+    def run_batch(self, module, batch, index: int) -> None:
+        """One batch Lightning handed over (distributed strategies); it moved and cast it, and calls the hooks."""
+        self.train_one(module.trainer, module, module.optimizers(), batch, index, self.batches_per_epoch)
+
+    def train_one(self, trainer, module, optimizer, batch, index: int, n: int):
+        """Forward and backward of batch `index` of n in this epoch; the optimizer steps every `accumulate`."""
+        module.batches_done = index + 1
+        loss = module.train_batch_loss(batch)
+        if self.accumulate > 1:
+            loss = loss / self.accumulate  # the mean over the accumulated batches, as Lightning does
+        if self.direct:
+            loss.backward()
+        else:
+            module.manual_backward(loss)
+        if (index + 1) % self.accumulate == 0 or index + 1 == n:
+            self.step(trainer, module, optimizer)
+        return loss
 
     def step(self, trainer, module, optimizer) -> None:
         if self.direct:
@@ -153,6 +176,13 @@ class BatchLoop(L.Callback):
         for config in trainer.lr_scheduler_configs:
             if config.interval == "step":
                 config.scheduler.step()
+
+
+def one_device(trainer) -> bool:
+    """One process on one device (CPU, a GPU, MPS): the whole epoch can be one Lightning step."""
+    from lightning.pytorch.strategies import SingleDeviceStrategy
+
+    return type(trainer.strategy) is SingleDeviceStrategy
 
 
 def direct_path(trainer) -> bool:

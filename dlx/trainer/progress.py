@@ -11,6 +11,8 @@ class RichProgress(L.Callback):
         self.progress: Progress | None = None
 
     def on_train_start(self, trainer, pl_module):
+        if not trainer.is_global_zero:  # one bar per run, not one per process
+            return
         # rich redraws from its own thread at 2 Hz; advance() only moves counters
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -25,13 +27,17 @@ class RichProgress(L.Callback):
         self.batches = self.progress.add_task("batches", total=batch_loop(trainer).batches_per_epoch, metrics="")
 
     def on_train_epoch_start(self, trainer, pl_module):
-        self.progress.reset(self.batches, total=batch_loop(trainer).batches_per_epoch)
+        if self.progress is not None:
+            self.progress.reset(self.batches, total=batch_loop(trainer).batches_per_epoch)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        self.progress.advance(self.batches)
+        if self.progress is not None:
+            self.progress.advance(self.batches)
 
     def on_train_epoch_end(self, trainer, pl_module):
-        m = pl_module.collect_epoch_metrics()
+        m = pl_module.collect_epoch_metrics()  # on every process: with several, a reduction all must join
+        if self.progress is None:
+            return
         shown = "  ".join(f"{k} {v:.4f}" for k, v in m.items() if k in ("train_loss", "val_loss", "val_acc"))
         self.progress.update(self.epochs, advance=1, metrics=shown)
 

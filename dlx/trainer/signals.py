@@ -57,11 +57,14 @@ class StopOnSignal(L.Callback):
         os._exit(128 + signum)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if self.received is None:
+        stop = self.received is not None
+        if trainer.world_size > 1:  # all processes stop at the same batch, or the others wait in a collective
+            stop = trainer.strategy.reduce_boolean_decision(stop, all=False)
+        if not stop:
             return
         pl_module.saving_mid_epoch = True
         try:
-            trainer.save_checkpoint(Path(trainer.checkpoint_callback.dirpath) / "last.ckpt")
+            trainer.save_checkpoint(Path(trainer.checkpoint_callback.dirpath) / "last.ckpt")  # rank zero writes
         finally:
             pl_module.saving_mid_epoch = False
-        raise RunInterrupted(self.received)
+        raise RunInterrupted(self.received or signal.SIGTERM)
