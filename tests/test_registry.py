@@ -60,8 +60,11 @@ def test_option_header_documents_its_command(group, option):
     assert any("dlx train" in ln or "dlx search" in ln for ln in header), "the header shows the command that uses it"
 
 
+GPU_TRAINERS = {"gpu", "ddp", "fsdp"}
+
+
 def accelerator_missing(option: str) -> bool:
-    return (option == "gpu" and not torch.cuda.is_available()) or option == "tpu"
+    return (option in GPU_TRAINERS and not torch.cuda.is_available()) or option == "tpu"
 
 
 # signal-only ops train in test_model_and_signal_aug_train_on_1d_signals instead
@@ -70,8 +73,20 @@ def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
     choice = f"{group}=[{option}]" if group in LIST_GROUPS and option != "none" else f"{group}={option}"
     overrides = [choice, *FAST]
     if group == "trainer" and accelerator_missing(option):
-        with pytest.raises(ConfigError, match=r"trainer: accelerator="):
+        with pytest.raises(ConfigError, match=r"^trainer(\.strategy|\.accelerator)?: (accelerator=|\w+ (on accelerator=gpu )?needs)"):
             build(overrides, tmp_path / "run")
+        return
+    if group == "trainer" and option == "ddp_cpu":
+        # one process here (the strategy's per-batch path, a process group of one); tests/trainer/test_distributed
+        # trains on two
+        from dlx.train.run import fit
+
+        exp = build([*overrides, "trainer.devices=1"], tmp_path / "run")
+        before = [p.detach().clone() for p in exp.module.net.parameters()]
+        fit(exp)
+        assert type(exp.trainer.strategy).__name__ == "DlxDDPStrategy"
+        assert exp.trainer.global_step == 2
+        assert any(not torch.equal(a, b) for a, b in zip(before, exp.module.net.parameters(), strict=True))
         return
     if group == "search":
         search_smoke(option, tmp_path)

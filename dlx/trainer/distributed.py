@@ -28,7 +28,6 @@ from dlx.config.errors import ConfigError
 # What Lightning's launcher puts in this process's environment for its children; restored after the fit, so
 # the next run in this process (a multirun job, a test) starts a group of its own.
 LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE", "OMP_NUM_THREADS")
-MASTER_WAIT_S = float(os.environ.get("DLX_MASTER_WAIT_S", "120"))  # how long NODE_RANK>0 waits for node 0
 
 
 class WorkerLauncher(_SubprocessScriptLauncher):
@@ -93,7 +92,10 @@ def check_devices(strategy: str, accelerator: str, devices, num_nodes: int, sync
 
     gpus = torch.cuda.device_count()
     wants_gpu = accelerator in ("gpu", "cuda")
-    if strategy in ("ddp", "fsdp") and wants_gpu and gpus == 0:
+    if wants_gpu and gpus == 0:
+        if strategy == "auto":
+            raise ConfigError("trainer.accelerator", f"{accelerator} needs a CUDA GPU, and this machine has none; "
+                              "trainer=cpu trains on the CPU")  # fmt: skip
         hint = "trainer=ddp_cpu trains on CPU processes" if strategy == "ddp" else "FSDP shards over CUDA GPUs only"
         raise ConfigError("trainer.strategy", f"{strategy} on accelerator={accelerator} needs CUDA GPUs, and this "
                           f"machine has none; {hint}")  # fmt: skip
@@ -158,8 +160,9 @@ def check_local_address(addr: str) -> None:
 
 
 def wait_for_master(addr: str, port: int) -> None:
-    """Node 0 opens MASTER_PORT once its process group starts: poll until then, for MASTER_WAIT_S at most."""
-    deadline = time.monotonic() + MASTER_WAIT_S
+    """Node 0 opens MASTER_PORT once its process group starts: poll until then, DLX_MASTER_WAIT_S (120 s) at most."""
+    wait = float(os.environ.get("DLX_MASTER_WAIT_S", "120"))
+    deadline = time.monotonic() + wait
     while True:
         try:
             with socket.create_connection((addr, port), timeout=2):
@@ -167,7 +170,7 @@ def wait_for_master(addr: str, port: int) -> None:
         except OSError:
             if time.monotonic() >= deadline:
                 raise ConfigError("trainer.num_nodes", f"nothing answers at MASTER_ADDR={addr} MASTER_PORT={port} "
-                                  f"after {MASTER_WAIT_S:g} s; start NODE_RANK=0 first, or check the address, the "
+                                  f"after {wait:g} s; start NODE_RANK=0 first, or check the address, the "
                                   "port and the firewall (DLX_MASTER_WAIT_S sets the wait)") from None  # fmt: skip
             time.sleep(0.2)
 
