@@ -73,7 +73,8 @@ def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
     choice = f"{group}=[{option}]" if group in LIST_GROUPS and option != "none" else f"{group}={option}"
     overrides = [choice, *FAST]
     if group == "trainer" and accelerator_missing(option):
-        with pytest.raises(ConfigError, match=r"^trainer(\.strategy|\.accelerator)?: (accelerator=|\w+ (on accelerator=gpu )?needs)"):
+        missing = r"^trainer(\.strategy|\.accelerator)?: (accelerator=|\w+ (on accelerator=gpu )?needs)"
+        with pytest.raises(ConfigError, match=missing):
             build(overrides, tmp_path / "run")
         return
     if group == "trainer" and option == "ddp_cpu":

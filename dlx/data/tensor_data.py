@@ -157,10 +157,9 @@ class InMemoryDataModule(ClassificationData):
 
     def train_dataloader(self) -> TensorBatches:
         x, y = self.splits["train"]
-        return TensorBatches(
-            x, y, self.process_batch_size(), True, self.seed, epoch_fn=self._epoch, resample=self._resample, skip=self._skip,
-            shard=self.shard(),
-        )  # fmt: skip
+        batch = self.process_batch_size()
+        epoch, resample, skip = self._epoch, self._resample, self._skip
+        return TensorBatches(x, y, batch, True, self.seed, epoch, resample, skip, shard=self.shard())
 
     def val_dataloader(self) -> TensorBatches:
         return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False, shard=self.shard())

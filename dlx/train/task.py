@@ -30,8 +30,17 @@ def train_task(cfg: DictConfig) -> dict | None:
     try:
         return train_run(cfg, hydra_cfg, job_dir=job_dir)
     except Exception as e:
+        if not_rank_zero():  # a SLURM task of a DDP job: rank zero records the job
+            raise
         record_failed_job(job_dir, hydra_cfg, e)
         return {"status": "failed", "error": str(e)}
+
+
+def not_rank_zero() -> bool:
+    """This process is one of a distributed job's others, by the variables SLURM, torchrun or dlx's nodes set."""
+    import os
+
+    return any(os.environ.get(v, "0") not in ("", "0") for v in ("SLURM_PROCID", "RANK", "NODE_RANK", "LOCAL_RANK"))
 
 
 def parallel_jobs(launcher) -> int:

@@ -47,9 +47,10 @@ def main(argv: list[str]) -> int:
     except Exception as e:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
-        rank = os.environ.get("LOCAL_RANK", "?")
-        print(f"dlx train: process with LOCAL_RANK={rank} failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-              file=sys.stderr)  # fmt: skip
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(
+            f"dlx train: process with LOCAL_RANK={os.environ.get('LOCAL_RANK', '?')} failed: {reason}", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -199,9 +199,8 @@ def launch_environment() -> dict:
 
 def end_of_fit(saved_environment: dict) -> None:
     """After a distributed fit: leave the process group and put back the environment the launcher changed."""
-    import torch.distributed as dist
-
     import torch
+    import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

@@ -107,3 +107,48 @@ def test_threads_are_shared_only_under_the_joblib_launcher():
     assert parallel_jobs({"_target_": joblib, "n_jobs": 2}) == min(2, cores)
     assert parallel_jobs({"_target_": joblib, "n_jobs": -1}) == cores
     assert parallel_jobs({"_target_": joblib, "n_jobs": 64}) == cores
+
+
+def test_the_submitit_local_launcher_runs_each_job_as_a_submitit_job(workdir: Path):
+    from tests.conftest import run_in_process
+
+    out = run_in_process("train", "-m", "hydra/launcher=local", "seed=0,1", *SMOKE, cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    sweep = sweep_dir(workdir)
+    for job in (sweep / "0", sweep / "1"):
+        assert (job / "status").read_text().startswith("completed")
+    logs = list((sweep / ".submitit").rglob("*_log.out"))
+    assert len(logs) == 2, "one submitit job (its own process and log) per sweep job"
+    with open(sweep / "summary.csv") as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["completed", "completed"]
+
+
+def test_the_slurm_preset_asks_for_one_task_and_gpu_per_process_on_every_node():
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from dlx.config.paths import packaged_conf_dir
+    from dlx.train.command import register_resolvers
+
+    register_resolvers()
+    overrides = ["hydra/launcher=slurm", "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=2"]
+    with initialize_config_dir(config_dir=str(packaged_conf_dir()), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
+    launcher = {k: OmegaConf.select(cfg, f"hydra.launcher.{k}") for k in
+                ("_target_", "nodes", "tasks_per_node", "gpus_per_node", "timeout_min", "partition")}  # fmt: skip
+    assert launcher == {
+        "_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
+        "nodes": 2, "tasks_per_node": 4, "gpus_per_node": 4, "timeout_min": 240, "partition": None,
+    }  # fmt: skip
+
+
+def test_other_ranks_of_a_slurm_job_leave_the_job_to_rank_zero(monkeypatch):
+    from dlx.train.task import not_rank_zero
+
+    for name in ("SLURM_PROCID", "RANK", "NODE_RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert not not_rank_zero()
+    monkeypatch.setenv("SLURM_PROCID", "0")
+    assert not not_rank_zero()
+    monkeypatch.setenv("SLURM_PROCID", "3")
+    assert not_rank_zero()

@@ -142,8 +142,11 @@ BAD = [
 ]
 if not torch.cuda.is_available():
     BAD += [
-        (["trainer=ddp"], "trainer.strategy: ddp on accelerator=gpu needs CUDA GPUs, and this machine has none; "
-                          "trainer=ddp_cpu trains on CPU processes"),  # fmt: skip
+        (
+            ["trainer=ddp"],
+            "trainer.strategy: ddp on accelerator=gpu needs CUDA GPUs, and this machine has none; "
+            "trainer=ddp_cpu trains on CPU processes",
+        ),  # fmt: skip
         (["trainer=fsdp"], "trainer.strategy: fsdp on accelerator=gpu needs CUDA GPUs"),
     ]
 
