@@ -38,7 +38,9 @@ def build(overrides: list[str], run_dir: Path):
 
 
 def dlx_env(env: dict | None = None) -> dict:
-    inherited = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}  # tests set it explicitly
+    # tests set HYDRA_FULL_ERROR and the rendezvous variables of a distributed fit explicitly
+    unset = {"HYDRA_FULL_ERROR", "MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE"}
+    inherited = {k: v for k, v in os.environ.items() if k not in unset}
     return {**inherited, "COLUMNS": "200", **(env or {})}
 
 

@@ -3,6 +3,7 @@
 Driven by the files in conf/, so a new YAML option is tested the day it is added.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,7 @@ def test_option_trains_a_smoke_step(group, option, tmp_path: Path):
         fit(exp)
         assert type(exp.trainer.strategy).__name__ == "DlxDDPStrategy"
         assert exp.trainer.global_step == 2
+        assert not torch.distributed.is_initialized() and "LOCAL_RANK" not in os.environ, "the group is given back"
         assert any(not torch.equal(a, b) for a, b in zip(before, exp.module.net.parameters(), strict=True))
         return
     if group == "search":

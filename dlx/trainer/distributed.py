@@ -81,7 +81,8 @@ def make_strategy(name: str):
 
 
 def is_distributed(trainer) -> bool:
-    return isinstance(trainer.strategy, (DlxDDPStrategy, DlxFSDPStrategy)) and trainer.world_size > 1
+    """Trained through dlx's DDP or FSDP strategy (even with one process: it still starts a process group)."""
+    return isinstance(trainer.strategy, (DlxDDPStrategy, DlxFSDPStrategy))
 
 
 # ---- before any process starts: what cannot work here, said in one line ----------------------------------

@@ -276,7 +276,7 @@ FOUND = [
     (["model.width=1000000000000"], "model: as configured needs more memory than this machine has"),
     (["optim.lr=1e38"], "optim.lr: got 1e+38, expected a value with 0 < x <= 1000000.0"),
     (["model.dropout=nan"], "model.dropout: got nan, expected a finite number"),
-    (["trainer.devices=2"], "trainer.devices: got 2 (2 devices): a dlx run trains on one device; use 1"),
+    (["trainer.accelerator=cpu", "trainer.devices=100000"], "trainer.devices: 100000: this machine has"),
     (["++trainer.limit_test_batches=0"], "trainer.limit_test_batches: got 0, expected a value with 1 <= x"),
     (["++trainer.limit_train_batches=0.0001"], "trainer.limit_train_batches: 0.0001 of 20 train batches is less"),
     (["model=mlp", "reg=[batchnorm]", "data.batch_size=1"], "data.batch_size: 1 cannot train this model"),

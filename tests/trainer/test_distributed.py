@@ -120,7 +120,7 @@ def test_two_nodes_on_127_0_0_1_write_one_run_directory(workdir: Path):
 
 
 def test_a_ddp_job_in_a_multirun_writes_one_directory_per_job(workdir: Path):
-    done = run_dlx("train", "-m", "trainer=ddp_cpu", "seed=0,1", "trainer.max_epochs=2", "trainer.progress=false",
+    done = run_dlx("train", "-m", "trainer=ddp_cpu", "seed=0,1", "trainer.max_epochs=1", "trainer.progress=false",
                    cwd=workdir)  # fmt: skip
     assert done.returncode == 0, done.stderr
     [sweep] = (workdir / "runs" / "multirun").iterdir()
