@@ -16,6 +16,9 @@ COMMANDS = {
     "predict": "classes and probabilities for new inputs: dlx predict RUN INPUT... [--json]",
     "explain": "why the model decides: dlx explain RUN method=saliency|integrated_gradients|occlusion|gradcam|"
     "permutation|shap|lime|rules",
+    "compress": "prune or quantize a run's model into a new run: dlx compress RUN method=prune|quantize [...]",
+    "ensemble": "several runs' models as one: dlx ensemble RUN RUN ... [method=mean_prob|vote]",
+    "export": "the model for deployment, parity-checked: dlx export RUN format=onnx|torchscript",
     "data": "inspect a data set: dlx data check data=X [--strict] (counts, NaN, duplicates, leakage)",
     "list": "list every config group and option with its description (dlx list model: one group)",
 }
@@ -30,6 +33,9 @@ ENTRY_POINTS = {
     "eval": "dlx.runs.evaluate",
     "predict": "dlx.runs.predict",
     "explain": "dlx.explain.command",
+    "compress": "dlx.compress.command",
+    "ensemble": "dlx.runs.ensemble",
+    "export": "dlx.export.command",
     "data": "dlx.data.check",
     "list": "dlx.catalogue",
 }

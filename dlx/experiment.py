@@ -68,9 +68,16 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
         make_scheduler(trial, steps_per_epoch=1)
     augment = compose([build(f"aug.{name}", node) for name, node in options(cfg.get("aug"))])
     check_augment(augment, data, choices)
+    teacher = None
+    if (cfg.get("distill") or {}).get("teacher"):
+        from dlx.distill import load_teacher
+
+        spec = build("distill", cfg["distill"])
+        teacher = load_teacher(spec, Path(cfg.get("runs_dir", "runs")), data, choices.get("data", "?"))
     module = Classifier(
-        net, make_optimizer, make_scheduler if has_scheduler else None, augment=augment, reg=reg, imbalance=imbalance
-    )
+        net, make_optimizer, make_scheduler if has_scheduler else None, augment=augment, reg=reg, imbalance=imbalance,
+        teacher=teacher,
+    )  # fmt: skip
     loggers = [build(f"logger.{name}", node) for name, node in options(cfg.get("logger"))]
     trainer = build("trainer", cfg["trainer"], callbacks=[*loggers, *reg.callbacks])
     check_batch_limits(cfg["trainer"], data)

@@ -36,12 +36,15 @@ class Classifier(L.LightningModule):
         augment: nn.Module | None = None,
         reg: Regularizer | None = None,
         imbalance=None,
+        teacher=None,
     ):
+        """teacher: a dlx.distill.Teacher whose softened outputs join the loss (knowledge distillation)."""
         super().__init__()
         self.net, self.augment = net, augment
         self.make_optimizer, self.make_scheduler = make_optimizer, make_scheduler
         self.reg = reg or Regularizer()
         self.imbalance = imbalance
+        self.teacher = teacher
         self.class_weights: torch.Tensor | None = None  # from the training split's class counts, at fit start
         self.epoch_metrics: dict[str, float] = {}
         self._sums: dict[str, torch.Tensor] = {}
@@ -64,6 +67,8 @@ class Classifier(L.LightningModule):
         return self.net(x)
 
     def on_fit_start(self):
+        if self.teacher is not None:
+            self.teacher.to(self.device)
         if self.reg.adversary is not None:  # the valid input range adversarial examples are kept in
             from dlx.robust.attacks import input_bounds
 
@@ -184,6 +189,8 @@ class Classifier(L.LightningModule):
         loss = self.training_loss(logits, target)
         # train_loss is the data loss; penalties are added only to what is minimized
         self._accumulate("train", loss, logits, target if target.dim() == 1 else target.argmax(1))
+        if self.teacher is not None:  # train_loss above stays the data loss, comparable with runs without one
+            loss = self.teacher.loss(loss, logits, x)
         for penalty in self.reg.penalties:
             loss = loss + penalty(self.net)
         self.last_loss = loss.detach()  # StopOnNonFinite checks it before the optimizer steps

@@ -4,6 +4,7 @@
     dlx predict latest new_rows.csv --json          # CSV rows with the training columns
     dlx predict latest batch.npy                    # raw samples (N, *shape) or one sample (*shape)
     dlx predict shared/runs/x a.png --trust-config  # a run whose config names your own _target_s
+    dlx predict runs/x/export/model.onnx a.png      # a model from `dlx export` (ONNX Runtime / TorchScript)
 
 Inputs are encoded as the run's data was (image size and channels, CSV columns and categories)
 and normalized with the statistics saved in its checkpoint. Prints a table, or JSON with --json.
@@ -26,7 +27,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="dlx predict", description="Predict classes for new inputs with a run's model.")
-    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
+    p.add_argument("run", help="a run directory, a unique prefix of its name, latest, or an exported .onnx / .ts")
     p.add_argument("inputs", nargs="+", help="image files, CSV files (one prediction per row) or .npy arrays")
     p.add_argument("--json", action="store_true", help="print JSON: one object per prediction")
     p.add_argument("--top", type=int, default=3, help="how many classes to show per input (default: %(default)s)")
@@ -52,18 +53,23 @@ def main(argv: list[str]) -> int:
 def predict(spec: str, inputs: list[str], runs_root: Path, trust_config: bool = False) -> list[dict]:
     import torch
 
+    from dlx.export.deployable import EXPORTED_SUFFIXES, ExportedModel
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import restore_run
 
-    run = restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
+    exported = Path(spec).suffix in EXPORTED_SUFFIXES and Path(spec).is_file()
+    run = ExportedModel.load(Path(spec)) if exported else restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
     samples, names = [], []
     for item in inputs:  # every input is read and checked before anything is predicted
         x, labels = read_input(Path(item), run)
         samples.append(x)
         names += labels
     x = torch.as_tensor(np.concatenate(samples), dtype=torch.float32)  # (N, *in_shape)
-    with torch.no_grad():
-        probs = torch.softmax(run.net(run.normalizer(x)), dim=1)
+    if exported:  # raw inputs in, probabilities out: its normalization is inside the file
+        probs = torch.as_tensor(run.runner(x.numpy()))
+    else:
+        with torch.no_grad():
+            probs = torch.softmax(run.net(run.normalizer(x)), dim=1)
     out = []
     for name, p in zip(names, probs.tolist(), strict=True):
         best = int(np.argmax(p))

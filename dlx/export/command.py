@@ -1,0 +1,102 @@
+"""`dlx export RUN format=onnx|torchscript [tolerance=1e-4]`: the run's best model, ready to ship.
+
+    dlx export latest format=onnx          # RUN/export/model.onnx + RUN/export/model.onnx.json
+    dlx predict RUN/export/model.onnx digit.png
+
+The file takes raw inputs (the data's own units: pixel values 0-255, the table's columns) of any batch size
+and gives class probabilities: the run's normalization and a softmax are folded in. The JSON beside it holds
+the input shape, the class names and the preprocessing (how images and tables are encoded), for `dlx predict`
+and for the program that deploys it. Export checks parity before it reports success: ONNX Runtime (or the
+TorchScript module) against PyTorch on batches of the run's real test inputs, at two batch sizes; the largest
+absolute difference in probability must stay under `tolerance`, or the files are removed and it exits 1.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlx.config.errors import ConfigError
+from dlx.config.trust import FLAG_HELP
+
+FORMATS = {"onnx": "model.onnx", "torchscript": "model.ts"}
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="dlx export", description="Export a run's model for deployment.")
+    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
+    p.add_argument("settings", nargs="*", help="format=onnx|torchscript, tolerance=1e-4")
+    p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
+    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
+    return p.parse_args(argv)
+
+
+def settings(items: list[str]) -> tuple[str, float]:
+    fmt, tolerance = "onnx", 1e-4
+    for item in items:
+        key, sep, value = item.partition("=")
+        if key == "format" and sep:
+            if value not in FORMATS:
+                raise ConfigError("format", f"got {value!r}; valid: {', '.join(FORMATS)}")
+            fmt = value
+        elif key == "tolerance" and sep:
+            try:
+                tolerance = float(value)
+            except ValueError:
+                tolerance = -1.0
+            if not tolerance > 0:
+                raise ConfigError("tolerance", f"got {value!r}; expected a number above 0, e.g. 1e-4")
+        else:
+            raise ConfigError(item, "dlx export takes format=onnx|torchscript and tolerance=NUMBER")
+    return fmt, tolerance
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    try:
+        fmt, tolerance = settings(args.settings)
+        result = export(args.run, fmt, tolerance, Path(args.runs_dir), args.trust_config)
+    except ConfigError as e:
+        print(f"dlx export: {e}", file=sys.stderr)
+        return 2
+    except ParityError as e:
+        print(f"dlx export: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"dlx export: {result['file']} ({result['bytes']:,} bytes); parity with PyTorch on {result['parity']['samples']} "
+        f"test inputs at batch sizes {result['parity']['batch_sizes']}: max |difference| "
+        f"{result['parity']['max_abs_diff']:.2e} (tolerance {tolerance:g}); {result['sidecar']}"
+    )
+    return 0
+
+
+class ParityError(RuntimeError):
+    pass
+
+
+def export(spec: str, fmt: str, tolerance: float, runs_root: Path, trust_config: bool = False) -> dict:
+    import torch
+
+    from dlx.export.deployable import Deployable, sidecar
+    from dlx.export.formats import check_parity, write_model
+    from dlx.run_dir import write_json
+    from dlx.runs.evaluate import restored_data
+
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # torch.export's own deprecation notice
+    run, data, _ = restored_data(spec, [], runs_root, trust_config)
+    model = Deployable(run.net, run.normalizer).eval()
+    raw = torch.cat([data.normalizer.undo(x) for x, _ in data.eval_batches("test")])  # (N, *in_shape), raw units
+    out_dir = run.run_dir / "export"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / FORMATS[fmt]
+    write_model(model, raw[:2], path, fmt)
+    parity = check_parity(model, path, fmt, raw[:256])
+    if not parity["max_abs_diff"] <= tolerance:
+        path.unlink(missing_ok=True)
+        raise ParityError(f"{fmt} output differs from PyTorch's by {parity['max_abs_diff']:.3g} "
+                          f"(tolerance {tolerance:g}); nothing was kept")  # fmt: skip
+    record = {**sidecar(run, fmt, path.name), "parity": {**parity, "tolerance": tolerance}}
+    side = out_dir / f"{path.name}.json"  # model.onnx.json: each format its own, side by side
+    write_json(side, record)
+    return {"file": str(path), "bytes": path.stat().st_size, "sidecar": str(side), "parity": record["parity"]}
