@@ -38,7 +38,7 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
     validate_config(cfg)
     # the data first: its errors (a split that cannot be stratified, a damaged file) come before Lightning's
     # 3-4 s import. It draws from its own seeded generators, so seeding after it changes no number.
-    data = build("data", cfg["data"], seed=cfg["seed"])
+    data = build("data", cfg["data"], seed=data_seed(cfg))
     quiet_lightning()
     import lightning.pytorch as L
 
@@ -102,6 +102,12 @@ def scratch_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="dlx-rank-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def data_seed(cfg: Mapping) -> int:
+    """The seed of the split and the batch order: data_seed when set (runs of one split), else seed."""
+    chosen = cfg.get("data_seed")
+    return cfg["seed"] if chosen is None else chosen
 
 
 def quiet_lightning() -> None:

@@ -8,7 +8,7 @@
 The result is a new run directory, runs/<parent name>-<method>/<stamp>/, whose config.yaml names its `parent:`.
 Its report.json and the printed table put the parent and the compressed model side by side on the parent's
 test split: accuracy, macro F1, parameters, non-zero parameters, size on disk (the state_dict, torch.save'd),
-CPU latency per batch (p50).
+CPU latency per batch (p50), and the size gzipped (what pruning's zeros save when the file is compressed).
 - A pruned model is a float model: checkpoints/best.ckpt (pruning made permanent), so dlx eval / predict /
   export take the new run as they take any.
 - A quantized one is saved as model.ts (TorchScript, int8 kernels).
@@ -93,6 +93,7 @@ ROWS = (
     ("parameters", "params", "{:,}"),
     ("non-zero parameters", "nonzero", "{:,}"),
     ("size on disk (bytes)", "bytes", "{:,}"),
+    ("size gzipped (bytes)", "gzip_bytes", "{:,}"),
     ("CPU latency per batch p50 (ms)", "latency_ms_per_batch_p50", "{:.3f}"),
 )
 

@@ -52,7 +52,8 @@ def quantize(net: nn.Module, scheme: str, calibration: list[torch.Tensor], model
     import copy
     import warnings
 
-    warnings.filterwarnings("ignore", module=r"torch\.ao\.")  # its own notices about its future, on every layer
+    # torch.ao's notices that int8 tensors move to torchao one day, once per layer: its kernels are still here
+    warnings.filterwarnings("ignore", message=".*(deprecated|torchao).*")
     net = copy.deepcopy(net).cpu().eval()
     if scheme == "dynamic":
         if not any(isinstance(m, DYNAMIC_LAYERS) for m in net.modules()):

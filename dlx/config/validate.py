@@ -135,6 +135,7 @@ def _mismatch(value: Any, hint: Any) -> str | None:
 # Top-level keys of conf/config.yaml that no builder owns.
 TOP_LEVEL = {
     "seed": Annotated[int, Range(ge=0, le=2**32 - 1)],  # NumPy's seeds are 32-bit
+    "data_seed": int | None,
     "name": str | None,
     "runs_dir": str,
     "resume": str | None,

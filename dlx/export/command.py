@@ -61,10 +61,11 @@ def main(argv: list[str]) -> int:
     except ParityError as e:
         print(f"dlx export: {e}", file=sys.stderr)
         return 1
+    parity = result["parity"]
     print(
-        f"dlx export: {result['file']} ({result['bytes']:,} bytes); parity with PyTorch on {result['parity']['samples']} "
-        f"test inputs at batch sizes {result['parity']['batch_sizes']}: max |difference| "
-        f"{result['parity']['max_abs_diff']:.2e} (tolerance {tolerance:g}); {result['sidecar']}"
+        f"dlx export: {result['file']} ({result['bytes']:,} bytes); parity with PyTorch on {parity['samples']} "
+        f"test inputs at batch sizes {parity['batch_sizes']}: max |difference| "
+        f"{parity['max_abs_diff']:.2e} (tolerance {tolerance:g}); {result['sidecar']}"
     )
     return 0
 
@@ -74,14 +75,14 @@ class ParityError(RuntimeError):
 
 
 def export(spec: str, fmt: str, tolerance: float, runs_root: Path, trust_config: bool = False) -> dict:
+    import warnings
+
     import torch
 
     from dlx.export.deployable import Deployable, sidecar
     from dlx.export.formats import check_parity, write_model
     from dlx.run_dir import write_json
     from dlx.runs.evaluate import restored_data
-
-    import warnings
 
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # torch.export's own deprecation notice
     run, data, _ = restored_data(spec, [], runs_root, trust_config)

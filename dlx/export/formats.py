@@ -23,6 +23,9 @@ def write_model(model: torch.nn.Module, example: torch.Tensor, path: Path, fmt: 
         )
         program.save(str(path))
     else:
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*torch.jit.*deprecated.*")  # still torch's TorchScript
         with torch.no_grad():
             scripted = torch.jit.trace(model, example, check_trace=False)
         torch.jit.save(scripted, str(path))

@@ -2,7 +2,8 @@
 
     dlx ensemble runs/multirun/2026-12-02_10-00-00/{0,1,2,3,4} method=mean_prob
 
-The runs must share their data and split (the same data config and seed); the split is rebuilt once, and each
+The runs must share their data and split (the same data config and data seed: `dlx train -m seed=0,1,2,3,4
+data_seed=0` trains five seeds of one split); the split is rebuilt once, and each
 member normalizes its raw inputs with its own checkpoint's statistics. mean_prob averages the members'
 probabilities; vote takes the class most members predict (ties: the higher mean probability). Prints each
 member's and the ensemble's metrics and writes them to runs/ensembles/<stamp>/ensemble.json.
@@ -60,23 +61,28 @@ def main(argv: list[str]) -> int:
 
 
 def check_same_data(members) -> None:
+    from dlx.experiment import data_seed
+
     first = members[0]
     for other in members[1:]:
         differ = sorted(k for k in {*first.cfg["data"], *other.cfg["data"]}
                         if first.cfg["data"].get(k) != other.cfg["data"].get(k))  # fmt: skip
-        if first.cfg["seed"] != other.cfg["seed"] and not differ:
-            differ = ["seed (it draws the split)"]
+        if data_seed(first.cfg) != data_seed(other.cfg) and not differ:
+            differ = ["the seed of the split (seed, or data_seed when set; train the members with one data_seed)"]
         if differ:
-            raise ConfigError("RUN", f"{other.run_dir} and {first.run_dir} differ in {', '.join(differ)}: an ensemble's "
-                              "members must share their data and split (the same data config and seed)")  # fmt: skip
+            raise ConfigError("RUN", f"{other.run_dir} and {first.run_dir} differ in {', '.join(differ)}: an "
+                              "ensemble's members must share their data and split (the same data config and seed)")  # fmt: skip
         if other.class_names != first.class_names:
-            raise ConfigError("RUN", f"{other.run_dir} has classes {other.class_names}, {first.run_dir} {first.class_names}")
+            raise ConfigError(
+                "RUN", f"{other.run_dir} has classes {other.class_names}, {first.run_dir} {first.class_names}"
+            )
 
 
 def ensemble(specs: list[str], method: str, split: str, runs_root: Path, trust_config: bool = False) -> dict:
     import torch
 
     from dlx.config.builder import build
+    from dlx.experiment import data_seed
     from dlx.run_dir import create_unique_dir, write_json
     from dlx.runs.resolve import resolve_run
     from dlx.runs.restore import restore_run
@@ -84,7 +90,7 @@ def ensemble(specs: list[str], method: str, split: str, runs_root: Path, trust_c
 
     members = [restore_run(resolve_run(s, runs_root), trust_config=trust_config) for s in specs]
     check_same_data(members)
-    data = build("data", members[0].cfg["data"], seed=members[0].cfg["seed"])
+    data = build("data", members[0].cfg["data"], seed=data_seed(members[0].cfg))
     raw = [(data.normalizer.undo(x), y) for x, y in data.eval_batches(split)]  # the split in the data's own units
     y = torch.cat([b[1] for b in raw])
     probs = []  # (members, N, K)
@@ -140,4 +146,6 @@ def print_result(result: dict) -> None:
     loss = f"{e['test_loss']:.4f}" if "test_loss" in e else "-"
     table.add_row("[bold]ensemble", f"[bold]{e['test_acc']:.4f}", f"{e['f1_macro']:.4f}", loss)
     Console().print(table)
-    print(f"mean member accuracy {result['mean_member_acc']:.4f}, best {result['best_member_acc']:.4f}; {result['file']}")
+    print(
+        f"mean member accuracy {result['mean_member_acc']:.4f}, best {result['best_member_acc']:.4f}; {result['file']}"
+    )

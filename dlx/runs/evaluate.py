@@ -145,7 +145,9 @@ def restored_data(spec: str, data_overrides: list[str], runs_root: Path, trust_c
 
     run = restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
     node, data_name = data_node(run, data_overrides)
-    data = build("data", node, seed=run.cfg["seed"])
+    from dlx.experiment import data_seed
+
+    data = build("data", node, seed=data_seed(run.cfg))
     if tuple(data.in_shape) != run.in_shape or data.num_classes != len(run.class_names):
         raise ConfigError(
             "data",

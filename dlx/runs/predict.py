@@ -58,7 +58,11 @@ def predict(spec: str, inputs: list[str], runs_root: Path, trust_config: bool = 
     from dlx.runs.restore import restore_run
 
     exported = Path(spec).suffix in EXPORTED_SUFFIXES and Path(spec).is_file()
-    run = ExportedModel.load(Path(spec)) if exported else restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
+    run = (
+        ExportedModel.load(Path(spec))
+        if exported
+        else restore_run(resolve_run(spec, runs_root), trust_config=trust_config)
+    )
     samples, names = [], []
     for item in inputs:  # every input is read and checked before anything is predicted
         x, labels = read_input(Path(item), run)
