@@ -69,8 +69,9 @@ def load_teacher(spec: DistillSpec, runs_root: Path, data, data_name: str) -> Te
     except ConfigError as e:
         raise ConfigError("distill.teacher", str(e).removeprefix(f"{e.key}: ")) from None
     if run.class_names != list(data.class_names):
-        raise ConfigError("distill.teacher", f"{run.run_dir} was trained on classes {run.class_names}; "
-                          f"data={data_name} has {list(data.class_names)}: a teacher must know the student's classes")  # fmt: skip
+        theirs = f"{run.run_dir} was trained on classes {run.class_names}"
+        raise ConfigError("distill.teacher", f"{theirs}; data={data_name} has {list(data.class_names)}: "
+                          "a teacher must know the student's classes")  # fmt: skip
     if run.in_shape != tuple(data.in_shape):
         raise ConfigError("distill.teacher", f"{run.run_dir} takes inputs of shape {run.in_shape}; data={data_name} "
                           f"gives {tuple(data.in_shape)}")  # fmt: skip

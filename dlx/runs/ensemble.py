@@ -70,8 +70,9 @@ def check_same_data(members) -> None:
         if data_seed(first.cfg) != data_seed(other.cfg) and not differ:
             differ = ["the seed of the split (seed, or data_seed when set; train the members with one data_seed)"]
         if differ:
-            raise ConfigError("RUN", f"{other.run_dir} and {first.run_dir} differ in {', '.join(differ)}: an "
-                              "ensemble's members must share their data and split (the same data config and seed)")  # fmt: skip
+            pair = f"{other.run_dir} and {first.run_dir} differ in {', '.join(differ)}"
+            raise ConfigError("RUN", f"{pair}: an ensemble's members must share their data and split "
+                              "(the same data config and seed)")  # fmt: skip
         if other.class_names != first.class_names:
             raise ConfigError(
                 "RUN", f"{other.run_dir} has classes {other.class_names}, {first.run_dir} {first.class_names}"
