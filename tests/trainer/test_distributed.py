@@ -121,8 +121,8 @@ def test_two_nodes_on_127_0_0_1_write_one_run_directory(workdir: Path):
 
 def test_a_ddp_job_in_a_multirun_writes_one_directory_per_job(workdir: Path):
     # in this process: the sweep's second job must start a process group of its own after the first
-    done = run_in_process("train", "-m", "trainer=ddp_cpu", "seed=0,1", "trainer.max_epochs=1", "trainer.limit_train_batches=4", "trainer.progress=false",
-                   cwd=workdir)  # fmt: skip
+    args = ["-m", "trainer=ddp_cpu", "seed=0,1", "trainer.max_epochs=1", "trainer.limit_train_batches=4"]
+    done = run_in_process("train", *args, "trainer.progress=false", cwd=workdir)
     assert done.returncode == 0, done.stderr
     [sweep] = (workdir / "runs" / "multirun").iterdir()
     assert run_dirs(workdir / "runs") == [sweep / "0", sweep / "1"]
