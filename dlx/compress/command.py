@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
-from dlx.config.trust import FLAG_HELP
 
 KEYS = {
     "prune": {"sparsity": 0.5, "structure": "unstructured", "finetune_epochs": 0, "finetune_lr": None},
@@ -29,11 +28,10 @@ CHOICES = {"structure": ("unstructured", "channels"), "scheme": ("dynamic", "sta
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx compress", description="Prune or quantize a run's model into a new run.")
-    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
-    p.add_argument("settings", nargs="*", help="method=prune|quantize and its KEY=VALUE settings")
-    p.add_argument("--runs-dir", default="runs", help="where runs are found and written (default: %(default)s)")
-    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
+    from dlx.runs.resolve import run_command_parser
+
+    description = "Prune or quantize a run's model into a new run."
+    p = run_command_parser("dlx compress", description, "settings", "method=prune|quantize and its KEY=VALUE settings")
     return p.parse_args(argv)
 
 

@@ -16,17 +16,16 @@ import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
-from dlx.config.trust import FLAG_HELP
 
 FORMATS = {"onnx": "model.onnx", "torchscript": "model.ts"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx export", description="Export a run's model for deployment.")
-    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
-    p.add_argument("settings", nargs="*", help="format=onnx|torchscript, tolerance=1e-4")
-    p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
-    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
+    from dlx.runs.resolve import run_command_parser
+
+    p = run_command_parser(
+        "dlx export", "Export a run's model for deployment.", "settings", "format=onnx|torchscript, tolerance=1e-4"
+    )
     return p.parse_args(argv)
 
 

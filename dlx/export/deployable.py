@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from dlx.runs.restore import DataStateView
+
 
 class Deployable(nn.Module):
     """(B, *in_shape) raw inputs -> (B, K) class probabilities."""
@@ -54,20 +56,12 @@ EXPORTED_SUFFIXES = {".onnx": "onnx", ".ts": "torchscript"}
 
 
 @dataclass
-class ExportedModel:
+class ExportedModel(DataStateView):
     """What `dlx predict` needs of a run, read from an exported file and its JSON alone."""
 
     path: Path
     data_state: dict  # class_names, in_shape, encoding, feature_names (as a checkpoint's data state)
     runner: object  # (N, *in_shape) raw float32 array -> (N, K) probabilities
-
-    @property
-    def class_names(self) -> list[str]:
-        return self.data_state["class_names"]
-
-    @property
-    def in_shape(self) -> tuple[int, ...]:
-        return tuple(self.data_state["in_shape"])
 
     @classmethod
     def load(cls, path: Path) -> "ExportedModel":

@@ -17,16 +17,15 @@ import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
-from dlx.config.trust import FLAG_HELP
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx eval", description="Evaluate a run's best checkpoint on a split.")
-    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
-    p.add_argument("overrides", nargs="*", help="split=test|val, data=OPTION, data.KEY=VALUE")
-    p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
-    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
-    return p.parse_args(argv)
+    from dlx.runs.resolve import run_command_parser
+
+    help_text = "split=test|val, data=OPTION, data.KEY=VALUE"
+    return run_command_parser(
+        "dlx eval", "Evaluate a run's best checkpoint on a split.", "overrides", help_text
+    ).parse_args(argv)
 
 
 def main(argv: list[str]) -> int:

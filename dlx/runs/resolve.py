@@ -4,9 +4,22 @@ resolve_run("latest", Path("runs"))            -> runs/cnn-digits/2026-11-23_15-
 resolve_run("2026-11-23_15", Path("runs"))     -> the one run whose name starts so, or an error listing them
 """
 
+import argparse
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
+
+
+def run_command_parser(prog: str, description: str, rest: str, rest_help: str) -> argparse.ArgumentParser:
+    """The command line of a command on one run: RUN, its KEY=VALUE settings, --runs-dir, --trust-config."""
+    from dlx.config.trust import FLAG_HELP
+
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
+    p.add_argument(rest, nargs="*", help=rest_help)
+    p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
+    p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
+    return p
 
 
 def find_runs(runs_root: Path) -> list[Path]:

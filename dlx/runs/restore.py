@@ -14,14 +14,10 @@ from pathlib import Path
 from dlx.config.errors import ConfigError
 
 
-@dataclass
-class RestoredRun:
-    run_dir: Path
-    cfg: dict  # the run's resolved config
-    choices: dict  # group -> option, as the run was composed
-    checkpoint: Path
-    net: object  # torch.nn.Module in eval mode, the checkpoint's weights
-    data_state: dict  # the data module's state_dict: normalization, class_names, encoding, in_shape
+class DataStateView:
+    """class_names and in_shape, read from a data module's state (a checkpoint's, or an exported model's JSON)."""
+
+    data_state: dict
 
     @property
     def class_names(self) -> list[str]:
@@ -30,6 +26,16 @@ class RestoredRun:
     @property
     def in_shape(self) -> tuple[int, ...]:
         return tuple(self.data_state["in_shape"])
+
+
+@dataclass
+class RestoredRun(DataStateView):
+    run_dir: Path
+    cfg: dict  # the run's resolved config
+    choices: dict  # group -> option, as the run was composed
+    checkpoint: Path
+    net: object  # torch.nn.Module in eval mode, the checkpoint's weights
+    data_state: dict  # the data module's state_dict: normalization, class_names, encoding, in_shape
 
     @property
     def normalizer(self):
