@@ -24,7 +24,7 @@ train: $(STAMP)
 	$(DLX) train $(ARGS)
 
 test: $(STAMP) chromium
-	$(PY) -m pytest -q -n 2 $(ARGS)  # two workers: most tests wait on a dlx subprocess starting up (measured 5m10s against 7m27s)
+	$(PY) -m pytest -q -n 2 --dist loadgroup $(ARGS)  # two workers: most tests wait on a dlx subprocess starting up; loadgroup keeps each module with trained runs in one worker (its runs trained once)
 
 # tests/report opens report.html in headless Chromium: installed once from apt (as root, or with sudo), quietly.
 chromium:

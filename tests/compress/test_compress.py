@@ -9,6 +9,9 @@ import yaml
 
 from tests.conftest import run_in_process
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("compress-compress")
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:

@@ -17,6 +17,9 @@ from tests.conftest import build, run_dirs, run_dlx
 from tests.data.formats_image import COLOURS, SMOKE_FILES, write_image_folder
 from tests.test_registry import FAST
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("data-image_folder")
+
 read_source = image_folder.__wrapped__  # the builder alone: a Source (or the streamed file list), before the pipeline
 
 

@@ -11,6 +11,9 @@ from PIL import Image
 
 from tests.conftest import run_dirs, run_in_process
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("explain-explain")
+
 QUIET = ["trainer.progress=false", "trainer.checkpoint_every_s=0"]
 
 

@@ -9,6 +9,9 @@ import torch
 
 from tests.conftest import run_in_process
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("export-export")
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:

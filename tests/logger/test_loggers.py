@@ -12,6 +12,9 @@ from dlx.config.builder import build as build_node
 from dlx.config.errors import ConfigError
 from tests.conftest import build, compose_config
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("logger-loggers")
+
 FAST = [
     "trainer.max_epochs=2",
     "trainer.limit_train_batches=2",

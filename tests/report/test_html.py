@@ -15,6 +15,9 @@ from PIL import Image
 
 from tests.conftest import run_dirs, run_dlx
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("report-html")
+
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make test` installs it)")
 SECTIONS = ["metrics", "curves", "lr", "confusion", "per-class", "config", "environment"]

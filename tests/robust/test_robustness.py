@@ -10,6 +10,9 @@ import torch
 from dlx.robust.attacks import fgsm, gaussian_noise, input_bounds, pgd
 from tests.conftest import run_dirs, run_in_process
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("robust-robustness")
+
 QUIET = ["trainer.progress=false", "trainer.checkpoint_every_s=0"]
 EPS = [0.02, 0.05, 0.1, 0.2]
 

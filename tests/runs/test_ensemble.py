@@ -7,6 +7,9 @@ import pytest
 
 from tests.conftest import run_in_process
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("runs-ensemble")
+
 
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory) -> tuple[Path, list[Path]]:

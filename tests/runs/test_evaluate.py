@@ -7,6 +7,9 @@ import pytest
 
 from tests.conftest import run_dirs, run_dlx
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("runs-evaluate")
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:

@@ -11,6 +11,9 @@ from dlx.runs.restore import restore_run
 from tests.conftest import run_dirs, run_dlx
 from tests.data.formats_csv import write_csv
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("runs-predict")
+
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory) -> Path:

@@ -15,6 +15,9 @@ import yaml
 from tests.conftest import run_dirs, run_dlx, run_in_process
 from tests.malicious import config_payload, write_checkpoint
 
+# one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("runs-safe_loading")
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
