@@ -15,12 +15,12 @@ pytestmark = pytest.mark.xdist_group("compress-compress")
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """A digits CNN and MLP (10 epochs) and an LSTM (a smoke step), trained once for the module."""
+    """A digits CNN (6 epochs), an MLP (4) and an LSTM (a smoke step), trained once for the module."""
     work = tmp_path_factory.mktemp("compress")
     trained = {}
     for name, args in {
-        "cnn": ["model=cnn", "trainer.max_epochs=10"],
-        "mlp": ["model=mlp", "trainer.max_epochs=10"],
+        "cnn": ["model=cnn", "trainer.max_epochs=6"],
+        "mlp": ["model=mlp", "trainer.max_epochs=4"],
         "lstm": ["model=lstm", "trainer=smoke"],
     }.items():
         done = run_in_process("train", *args, "trainer.progress=false", f"name={name}", cwd=work)
