@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from tests.conftest import DLX, run_dirs, run_dlx
+from tests.conftest import DLX, run_dirs, run_in_process
 
 # dropout and flip draw random numbers every step, early stopping keeps state: all must survive the restart
 RUN = ["model.dropout=0.2", "aug=[flip]", "reg=[early_stopping]", "trainer.max_epochs=12", "trainer.deterministic=true"]
@@ -40,7 +40,7 @@ def interrupt_after(epochs: int, workdir: Path, args: list[str]) -> Path:
 def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path: Path):
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     whole.mkdir(), cut.mkdir()
-    done = run_dlx("train", *RUN, "trainer.progress=false", cwd=whole)
+    done = run_in_process("train", *RUN, "trainer.progress=false", cwd=whole)
     assert done.returncode == 0, done.stderr
     (reference,) = run_dirs(whole / "runs")
 
@@ -49,7 +49,7 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path: Pa
     stopped_at = len(epochs_logged(run))
     assert stopped_at < len(epochs_logged(reference)), "the interruption came before the end"
 
-    resumed = run_dlx("train", "resume=latest", cwd=cut)
+    resumed = run_in_process("train", "resume=latest", cwd=cut)
     assert resumed.returncode == 0, resumed.stderr
     assert run_dirs(cut / "runs") == [run], "continued in the same directory, no new one"
     assert (run / "status").read_text().startswith("completed")
@@ -67,12 +67,12 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path: Pa
 
 
 def test_resume_refuses_other_overrides(workdir: Path):
-    bad = run_dlx("train", "resume=latest", "optim.lr=0.1", cwd=workdir)
+    bad = run_in_process("train", "resume=latest", "optim.lr=0.1", cwd=workdir)
     assert bad.returncode == 2 and "drop the other overrides: optim.lr=0.1" in bad.stderr
 
 
 def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(workdir: Path):
-    done = run_dlx("train", "trainer=smoke", cwd=workdir)
+    done = run_in_process("train", "trainer=smoke", cwd=workdir)
     assert done.returncode == 0, done.stderr
     (run,) = run_dirs(workdir / "runs")
     reference = json.loads((run / "report.json").read_text())
@@ -82,7 +82,7 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(workdir
     (run / "metrics.csv").write_text("epoch,train_loss\n")
     (run / "status").write_text("running\n")
     (run / ".status.123.tmp").write_text("half")  # a temporary file the kill left mid-write
-    resumed = run_dlx("train", f"resume={run}", cwd=workdir)
+    resumed = run_in_process("train", f"resume={run}", cwd=workdir)
     assert resumed.returncode == 0, resumed.stderr
     assert "no checkpoints/last.ckpt yet: training it from the start" in resumed.stderr
     assert (run / "status").read_text().startswith("completed") and not (run / ".status.123.tmp").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DLX, run_dlx
+from tests.conftest import DLX, run_dlx, run_in_process
 
 FAST = ["model=mlp", "trainer.limit_train_batches=3", "trainer.progress=false"]
 
@@ -26,7 +26,7 @@ def trials(sweep: Path) -> list[dict]:
 
 
 def test_a_random_search_runs_its_trials_as_runs_and_writes_the_outputs(workdir: Path):
-    out = run_dlx(
+    out = run_in_process(
         "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=3",
         "trainer.max_epochs=2", *FAST, cwd=workdir,
     )  # fmt: skip
@@ -39,19 +39,19 @@ def test_a_random_search_runs_its_trials_as_runs_and_writes_the_outputs(workdir:
         report = json.loads((Path(r["run_dir"]) / "report.json").read_text())
         assert report["best_val_acc"] == pytest.approx(float(r["val_acc"]))
     assert (sweep / "history.png").stat().st_size > 5000 and (sweep / "importance.png").is_file()
-    listed = json.loads(run_dlx("runs", "--json", cwd=workdir).stdout)
+    listed = json.loads(run_in_process("runs", "--json", cwd=workdir).stdout)
     assert len([r for r in listed if "/sweeps/" in r["run_dir"]]) == 3, "dlx runs shows the trials"
     best = max(rows, key=lambda r: float(r["val_acc"]))
     text = (sweep / "best.yaml").read_text()
     assert f"best trial {best['trial']} " in text and "override /optim" in text
-    again = run_dlx("train", "--config-dir", str(sweep), "experiment=best", "trainer.max_epochs=1", cwd=workdir)
+    again = run_in_process("train", "--config-dir", str(sweep), "experiment=best", "trainer.max_epochs=1", cwd=workdir)
     assert again.returncode == 0, again.stderr
 
 
 def test_hyperband_prunes_trials_that_lag(workdir: Path):
-    out = run_dlx(
+    out = run_in_process(
         "search", "search=digits_cnn", "search.sampler=random", "search.pruner=hyperband", "search.n_trials=10",
-        "trainer.max_epochs=9", *FAST, cwd=workdir, timeout=600,
+        "trainer.max_epochs=9", *FAST, cwd=workdir,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     rows = trials(sweep_of(workdir, "digits_cnn"))
@@ -67,7 +67,7 @@ def test_a_crashing_trial_is_recorded_and_the_search_goes_on(workdir: Path):
         "# depth 9 cannot fit 8x8 digits.  dlx search search=crash\n_target_: dlx.search.spec.search\n"
         "sampler: grid\npruner: none\nspace:\n  model.depth: choice(2, 9)\n"
     )
-    out = run_dlx("search", "search=crash", "trainer=smoke", cwd=workdir)
+    out = run_in_process("search", "search=crash", "trainer=smoke", cwd=workdir)
     assert out.returncode == 0, out.stderr
     rows = {r["model.depth"]: r for r in trials(sweep_of(workdir, "crash"))}
     assert rows["2"]["state"] == "complete"
@@ -103,7 +103,7 @@ def test_a_killed_search_resumes_without_rerunning_finished_trials(workdir: Path
     done_before = {p.parent.name: p.stat().st_mtime_ns for p in (sweep / "trials").glob("*/report.json")}
     assert len(done_before) >= 2 and not (sweep / "trials.csv").exists()
 
-    out = run_dlx("search", f"resume={sweep}", cwd=workdir, timeout=600)
+    out = run_in_process("search", f"resume={sweep}", cwd=workdir)
     assert out.returncode == 0, out.stderr
     rows = trials(sweep)
     assert len(rows) == 5, "the budget counts every finished trial, the killed one included"
@@ -196,7 +196,7 @@ def test_each_worker_draws_from_its_own_random_stream():
 
 
 def test_submitit_jobs_take_the_trials_and_the_search_waits_for_them(workdir: Path):
-    out = run_dlx(
+    out = run_in_process(
         "search", "search=digits_cnn", "search.sampler=random", "search.pruner=none", "search.n_trials=2",
         "search.n_jobs=2", "search.launcher=submitit_local", "+search.cluster.timeout_min=10", "trainer=smoke",
         cwd=workdir,

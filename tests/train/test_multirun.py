@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMOKE, run_dlx
+from tests.conftest import SMOKE, run_dlx, run_in_process
 
 
 def sweep_dir(workdir: Path) -> Path:
@@ -17,7 +17,7 @@ def sweep_dir(workdir: Path) -> Path:
 
 
 def test_grid_of_four_jobs(workdir: Path):
-    out = run_dlx("train", "-m", "optim=sgd,adam", "model=mlp,cnn", *SMOKE, cwd=workdir)
+    out = run_in_process("train", "-m", "optim=sgd,adam", "model=mlp,cnn", *SMOKE, cwd=workdir)
     assert out.returncode == 0, out.stderr
     sweep = sweep_dir(workdir)
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1", "2", "3"]
@@ -34,7 +34,7 @@ def test_grid_of_four_jobs(workdir: Path):
 
 
 def test_a_failing_job_is_marked_and_the_others_run(workdir: Path):
-    out = run_dlx("train", "-m", "optim.lr=0.01,-1,0.02", *SMOKE, cwd=workdir)
+    out = run_in_process("train", "-m", "optim.lr=0.01,-1,0.02", *SMOKE, cwd=workdir)
     assert out.returncode == 1
     with open(sweep_dir(workdir) / "summary.csv") as f:
         rows = list(csv.DictReader(f))
@@ -61,7 +61,7 @@ def test_two_sweeps_in_the_same_second_do_not_share_a_directory(workdir: Path):
 
 
 def test_a_multirun_over_folds_reports_mean_and_std(workdir: Path):
-    out = run_dlx(
+    out = run_in_process(
         "train", "-m", "data=iris", "model=mlp", "data.folds=3", "data.fold=0,1,2", "trainer.max_epochs=3",
         "trainer.progress=false", cwd=workdir,
     )  # fmt: skip
@@ -110,7 +110,6 @@ def test_threads_are_shared_only_under_the_joblib_launcher():
 
 
 def test_the_submitit_local_launcher_runs_each_job_as_a_submitit_job(workdir: Path):
-    from tests.conftest import run_in_process
 
     out = run_in_process("train", "-m", "hydra/launcher=local", "seed=0", *SMOKE, cwd=workdir)
     assert out.returncode == 0, out.stderr
