@@ -274,8 +274,8 @@ class EpochSums:
 
     def as_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
         """(3,): loss sum, correct, count; on the CPU as mid-epoch checkpoints store it, or for a reduction."""
-        parts = [self.loss.double().cpu(), self.correct.double().cpu(), torch.tensor(float(self.count))]
-        return torch.stack(parts).double().to(device)
+        parts = [self.loss.double().cpu(), self.correct.double().cpu(), torch.tensor(float(self.count), dtype=torch.float64)]
+        return torch.stack(parts).to(device)
 
     @classmethod
     def from_tensor(cls, saved: torch.Tensor, device: torch.device) -> "EpochSums":

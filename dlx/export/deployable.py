@@ -17,9 +17,8 @@ class Deployable(nn.Module):
     def __init__(self, net: nn.Module, normalizer):
         super().__init__()
         self.net = net
-        shape = (-1,) if normalizer.shift.numel() == 1 else (normalizer.shift.numel(),)
-        self.register_buffer("shift", normalizer.shift.float().reshape(shape).clone())
-        self.register_buffer("scale", normalizer.scale.float().reshape(shape).clone())
+        self.register_buffer("shift", normalizer.shift.float().reshape(-1).clone())  # (C,) or (F,)
+        self.register_buffer("scale", normalizer.scale.float().reshape(-1).clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (C,) -> (C, 1, 1) for images (B, C, H, W), (C, 1) for signals (B, C, L), (F,) for tables (B, F)
