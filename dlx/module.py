@@ -274,7 +274,8 @@ class EpochSums:
 
     def as_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
         """(3,): loss sum, correct, count; on the CPU as mid-epoch checkpoints store it, or for a reduction."""
-        parts = [self.loss.double().cpu(), self.correct.double().cpu(), torch.tensor(float(self.count), dtype=torch.float64)]
+        count = torch.tensor(float(self.count), dtype=torch.float64)
+        parts = [self.loss.double().cpu(), self.correct.double().cpu(), count]
         return torch.stack(parts).to(device)
 
     @classmethod
