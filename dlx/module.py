@@ -9,6 +9,7 @@ stays out of the way).
 from collections.abc import Callable
 
 import lightning.pytorch as L
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -83,13 +84,12 @@ class Classifier(L.LightningModule):
         """Saved at an epoch's end; augmentation, dropout and mixing draw from these generators next."""
         import random
 
-        import numpy as np
-
         checkpoint["dlx_rng"] = {
             "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": numpy_state_as_lists(np.random.get_state()),  # plain values: loadable with weights_only=True
-            "python": random.getstate(),
+            # as tensors, not lists of 624 ints: torch.save calls back into Python once per object (0.25 ms a save)
+            "numpy": numpy_state_as_tensor(np.random.get_state()),  # loadable with weights_only=True
+            "python": python_state_as_tensor(random.getstate()),
         }
         if self.saving_mid_epoch:  # resume skips the batches done and keeps adding to the epoch's sums
             sums = self._sums.get("train")
@@ -102,17 +102,16 @@ class Classifier(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         import random
 
-        import numpy as np
-
         state = checkpoint.get("dlx_rng")
         if state is None:
             return
         torch.set_rng_state(state["torch"])
         if state["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])
-        name, keys, pos, has_gauss, cached = state["numpy"]
+        name, keys, pos, has_gauss, cached = state["numpy"]  # keys: a tensor, or a list (checkpoints before 12-02)
         np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-        random.setstate(state["python"])
+        version, internal, gauss = state["python"]
+        random.setstate((version, tuple(int(v) for v in internal), gauss))
         mid = checkpoint.get("dlx_mid_epoch")
         if mid is not None:
             self.batches_done, self.resumed_epoch = mid["batches_done"], mid["epoch"]
@@ -300,6 +299,12 @@ def decoupled_decay(rate: float) -> Callable:
     return hook
 
 
-def numpy_state_as_lists(state: tuple) -> tuple:
+def numpy_state_as_tensor(state: tuple) -> tuple:
     name, keys, pos, has_gauss, cached = state
-    return name, keys.tolist(), int(pos), int(has_gauss), float(cached)
+    return name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)
+
+
+def python_state_as_tensor(state: tuple) -> tuple:
+    """random.getstate(): (version, 625 ints below 2**32, gauss_next); the ints as one int64 tensor."""
+    version, internal, gauss = state
+    return version, torch.tensor(internal, dtype=torch.int64), gauss

@@ -43,3 +43,36 @@ def test_epoch_metrics_are_sample_weighted_averages(tmp_path: Path):
     m = exp.module.epoch_metrics
     assert abs(m["val_acc"] - (logits.argmax(1) == y).double().mean().item()) < 1e-9
     assert abs(m["val_loss"] - torch.nn.functional.cross_entropy(logits, y).item()) < 1e-5
+
+
+def test_checkpointed_random_state_restores_the_next_draws_in_both_saved_forms():
+    """Python and NumPy states are saved as tensors (one object each for torch.save); checkpoints from before,
+    which hold them as lists, restore the same draws."""
+    import io
+    import random
+
+    import numpy as np
+
+    from dlx.module import Classifier
+
+    module = Classifier(torch.nn.Linear(2, 2), make_optimizer=None, make_scheduler=None)
+    random.seed(3), np.random.seed(4), torch.manual_seed(5)
+    saved: dict = {}
+    module.on_save_checkpoint(saved)
+    expected = (random.random(), np.random.rand(), torch.rand(()).item())
+    assert isinstance(saved["dlx_rng"]["python"][1], torch.Tensor) and isinstance(
+        saved["dlx_rng"]["numpy"][1], torch.Tensor
+    )
+
+    buffer = io.BytesIO()
+    torch.save(saved, buffer)
+    buffer.seek(0)
+    new_form = torch.load(buffer, weights_only=True)
+    name, keys, pos, has_gauss, cached = new_form["dlx_rng"]["numpy"]
+    version, internal, gauss = new_form["dlx_rng"]["python"]
+    old_form = {"dlx_rng": {**new_form["dlx_rng"], "numpy": (name, keys.tolist(), pos, has_gauss, cached),
+                            "python": (version, tuple(internal.tolist()), gauss)}}  # fmt: skip
+    for state in (new_form, old_form):
+        random.seed(0), np.random.seed(0), torch.manual_seed(0)
+        module.on_load_checkpoint(state)
+        assert (random.random(), np.random.rand(), torch.rand(()).item()) == expected

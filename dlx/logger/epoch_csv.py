@@ -7,7 +7,7 @@ from pathlib import Path
 
 import lightning.pytorch as L
 
-from dlx.run_dir import write_atomic
+from dlx.run_dir import write_atomic, write_atomic_bytes
 from dlx.trainer.writes import WRITES
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"]
@@ -69,4 +69,10 @@ class EpochCSV(L.Callback):
             writer.writeheader()
         writer.writerow(row)
         self._text += out.getvalue()
-        WRITES.write(self.path, self._text.encode())
+        # written with the checkpoints, at most once every trainer.checkpoint_every_s (and at the end): a row always
+        # reaches the disk before a checkpoint of its epoch, and rows after the last checkpoint are dropped on resume
+        due = getattr(trainer.checkpoint_callback, "due", None)
+        if due is None or due(trainer):
+            WRITES.write(self.path, self._text.encode())
+        else:
+            WRITES.defer(self.path, write_atomic_bytes, self.path, self._text.encode())

@@ -3,8 +3,16 @@
 Lightning writes a checkpoint in place (through fsspec); a kill mid-write would leave a truncated file
 under the real name. Here a checkpoint goes to a temporary file in the same folder, is synced, and is
 renamed over the old one; last.ckpt's link to best.ckpt is swapped the same way.
+
+Writes are spaced by `trainer.checkpoint_every_s`: an epoch that improves within that time of the last write
+keeps a copy of its checkpoint in memory (its tensors cloned: 0.1 ms for a digits MLP, against 2-3 ms to
+serialize and write it) and the copy is written with the next write that is due, before it, at the fit's last
+epoch, on a signal's stop, or when the fit ends or fails. A kill loses at most that much work, as for last.ckpt,
+and what is on disk stays consistent: best.ckpt is never older than what last.ckpt knows of the best.
 """
 
+import contextlib
+import copy
 import io
 import os
 import time
@@ -19,7 +27,48 @@ from dlx.trainer.writes import WRITES
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
+    def __init__(self):
+        super().__init__()
+        self.holding = False  # set by RunCheckpoint.held() around a save that is not due yet
+        self._held: list[tuple] = []  # (path, checkpoint copy) or (fn, args), in the order they were asked for
+
+    @contextlib.contextmanager
+    def held(self):
+        """Saves inside are kept in memory until the next one that is written (or teardown)."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        # A file already held is replaced in its place: one write of the newest, and the links held after it
+        # still follow it. Held, the checkpoint is copied (its tensors change with the next step).
+        entry = (Path(path), snapshot(checkpoint) if self.holding else checkpoint)
+        earlier = next((i for i, (first, _) in enumerate(self._held) if first == entry[0]), None)
+        if earlier is None:
+            self._held.append(entry)
+        else:
+            self._held[earlier] = entry
+        if not self.holding:
+            self.write_held()
+
+    def call(self, fn, *args) -> None:
+        """fn(*args) on the writer thread once the checkpoints asked for before it are written (a link, a removal)."""
+        if self._held:
+            self._held.append((fn, args))
+        else:
+            WRITES.call(fn, *args)
+
+    def write_held(self) -> None:
+        held, self._held = self._held, []
+        for first, rest in held:
+            if callable(first):
+                WRITES.call(first, *rest)
+            else:
+                self.write(rest, first)
+
+    def write(self, checkpoint: dict, path) -> None:
         # serialized in memory, on this thread (the weights as they are now): torch's zip writer turns a failed
         # write (disk full) into an opaque RuntimeError, a plain write raises the OSError naming the file.
         # torch's non-zip format: 1.1 ms against 2.4 ms for a 1 MB digits MLP checkpoint here (a 30 ms epoch);
@@ -30,10 +79,29 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         WRITES.write(Path(path), buffer.getbuffer())  # written and synced on the writer thread, in order
 
     def remove_checkpoint(self, path) -> None:
-        WRITES.call(super().remove_checkpoint, path)  # after the writes asked for before it
+        self.call(super().remove_checkpoint, path)  # after the writes asked for before it
 
     def teardown(self) -> None:
-        WRITES.flush()  # the end of every fit, test, or failed fit: every file is on disk, or its error raised
+        self.write_held()  # the end of every fit, test, or failed fit (what is held predates a fault)
+        WRITES.flush()  # every file is on disk, or its error raised
+
+
+def snapshot(value):
+    """A copy of a checkpoint as it is now: tensors cloned, containers copied (Lightning's callback states hold
+    live dicts), everything else shared (numbers, strings)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        copied = copy.copy(value)  # keeps the type and attributes (a state_dict's _metadata, AttributeDict)
+        for key, item in value.items():
+            copied[key] = snapshot(item)
+        return copied
+    if isinstance(value, list):
+        return [snapshot(item) for item in value]
+    if isinstance(value, tuple):
+        items = [snapshot(item) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    return value
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -59,13 +127,33 @@ class RunCheckpoint(ModelCheckpoint):
         last file saved, however old: after an epoch that did not improve, last.ckpt pointed at the best epoch,
         and a run resumed after a kill trained again every epoch since then."""
         if self._last_global_step_saved != trainer.global_step:
-            if not self._due(trainer):
+            if not self.due(trainer):
                 return
             self._last_checkpoint_saved = ""  # write last.ckpt itself (over the link, atomically)
         super()._save_last_checkpoint(trainer, monitor_candidates)
-        self._last_written = time.monotonic()
 
-    def _due(self, trainer) -> bool:
+    def _save_checkpoint(self, trainer, filepath: str) -> None:
+        """Written now when due (or at the fit's last epoch), else kept in memory until the next write."""
+        io = trainer.strategy.checkpoint_io
+        if self.due(trainer) or not isinstance(io, AtomicCheckpointIO) or trainer.loggers:
+            super()._save_checkpoint(trainer, filepath)  # Lightning loggers may read the file when told of it
+            self._last_written = time.monotonic()
+            return
+        with io.held():
+            super()._save_checkpoint(trainer, filepath)
+
+    def _monitor_candidates(self, trainer) -> dict:
+        """Lightning deep-copies every logged metric here each epoch (0.3-0.5 ms of a 15 ms digits MLP epoch):
+        a copy of the dict is enough, as dlx.module puts new tensors into callback_metrics each epoch and never
+        changes one in place."""
+        candidates = dict(trainer.callback_metrics)
+        for key, value in (("epoch", trainer.current_epoch), ("step", trainer.global_step)):  # as Lightning does
+            logged = candidates.get(key)
+            candidates[key] = logged.int() if isinstance(logged, torch.Tensor) else torch.tensor(value)
+        return candidates
+
+    def due(self, trainer) -> bool:
+        """A write now: none yet, none within every_s, or the fit's last epoch (metrics.csv asks it too)."""
         recent = self._last_written is not None and time.monotonic() - self._last_written < self.every_s
         return not recent or trainer.current_epoch + 1 >= (trainer.max_epochs or 0)
 
@@ -91,7 +179,8 @@ class RunCheckpoint(ModelCheckpoint):
         """Lightning removes the old link, then makes the new one: a kill in between leaves no last.ckpt.
         Swapped on the writer thread, once the checkpoint it points to is in place."""
         if trainer.is_global_zero and os.path.abspath(filepath) != os.path.abspath(linkpath):
-            WRITES.call(swap_link, filepath, linkpath)
+            io = getattr(trainer.strategy, "checkpoint_io", None)
+            (io.call if isinstance(io, AtomicCheckpointIO) else WRITES.call)(swap_link, filepath, linkpath)
         trainer.strategy.barrier()
 
 

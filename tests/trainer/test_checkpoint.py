@@ -109,6 +109,7 @@ def test_last_ckpt_holds_the_last_epoch_when_it_did_not_improve_and_links_to_bes
 
 class CountSaves(AtomicCheckpointIO):
     def __init__(self):
+        super().__init__()
         self.names = []
 
     def save_checkpoint(self, checkpoint, path, storage_options=None):
@@ -133,3 +134,71 @@ def test_last_ckpt_is_written_every_epoch_with_0_and_at_most_once_a_second_by_de
     assert saves(tmp_path, "0") == [(0, "best.ckpt")] + [(e, "last.ckpt") for e in range(1, 5)]
     default = saves(tmp_path, "1.0")  # five epochs of one batch: well under a second
     assert default[0] == (0, "best.ckpt") and default[-1] == (4, "last.ckpt") and len(default) < 5
+
+
+class CountWrites(AtomicCheckpointIO):
+    """Saves asked for (held or not) and the files really serialized, by (epoch, name)."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked, self.written = [], []
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        self.asked.append((checkpoint["epoch"], Path(path).name))
+        super().save_checkpoint(checkpoint, path, storage_options)
+
+    def write(self, checkpoint, path):
+        self.written.append((checkpoint["epoch"], Path(path).name))
+        super().write(checkpoint, path)
+
+
+def fit_counting(tmp_path: Path, name: str, every_s: str, epochs: int = 6, fault_at: int | None = None):
+    from tests.conftest import build
+    from tests.trainer.test_guard import PoisonAt
+
+    args = ["model=mlp", "model.width=32", f"trainer.max_epochs={epochs}", "trainer.deterministic=true",
+            "trainer.progress=false", f"trainer.checkpoint_every_s={every_s}"]  # fmt: skip
+    exp = build(args, tmp_path / name)
+    io = exp.trainer.strategy.checkpoint_io = CountWrites()
+    if fault_at is not None:
+        exp.trainer.callbacks.append(PoisonAt(epoch=fault_at))
+    try:
+        exp.trainer.fit(exp.module, datamodule=exp.data)
+    except Exception as e:
+        assert type(e).__name__ == "NonFiniteLoss" and fault_at is not None
+    folder = tmp_path / name / "checkpoints"
+    return io, *(torch.load(folder / f, weights_only=True) for f in ("best.ckpt", "last.ckpt"))
+
+
+def same_weights(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_improvements_within_checkpoint_every_s_are_held_and_the_files_end_the_same(tmp_path: Path):
+    every, every_best, every_last = fit_counting(tmp_path, "every", "0")
+    spaced, best, last = fit_counting(tmp_path, "spaced", "600")  # nothing due but the first and last epoch
+    improving = [e for e, name in every.asked if name == "best.ckpt"]
+    assert len(improving) >= 3, f"the test needs improving epochs: {every.asked}"
+    assert [e for e, name in spaced.asked if name == "best.ckpt"] == improving, "the same best saves asked for"
+    assert every.written == every.asked, "checkpoint_every_s=0: every save is written at once"
+    assert spaced.written[0] == (0, "best.ckpt") and spaced.written[-1][0] == 5
+    assert len(spaced.written) <= 3 < len(every.written), spaced.written  # held, then written once
+    assert best["epoch"] == every_best["epoch"] == improving[-1]
+    assert same_weights(best["state_dict"], every_best["state_dict"]), "best.ckpt holds the best epoch's weights"
+    assert last["epoch"] == every_last["epoch"] == 5 and same_weights(last["state_dict"], every_last["state_dict"])
+    assert best["optimizer_states"][0]["state"].keys() == every_best["optimizer_states"][0]["state"].keys()
+    held_adam = best["optimizer_states"][0]["state"][0]["exp_avg"]
+    assert torch.equal(held_adam, every_best["optimizer_states"][0]["state"][0]["exp_avg"]), "a copy, not live"
+
+
+def test_a_fault_writes_the_held_best_checkpoint_before_the_run_fails(tmp_path: Path):
+    every, *_ = fit_counting(tmp_path, "every", "0", fault_at=3)  # every save written at once
+    spaced, best, last = fit_counting(tmp_path, "spaced", "600", fault_at=3)
+    improved = [e for e, name in every.asked if name == "best.ckpt"]
+    assert improved[-1] >= 1, f"the test needs an improvement after epoch 0: {every.asked}"
+    assert spaced.written == [(0, "best.ckpt"), (improved[-1], "best.ckpt")], "held, then written on the way out"
+    every_best = torch.load(tmp_path / "every" / "checkpoints" / "best.ckpt", weights_only=True)
+    assert best["epoch"] == every_best["epoch"] == improved[-1]
+    assert same_weights(best["state_dict"], every_best["state_dict"])
+    assert all(torch.isfinite(w).all() for w in best["state_dict"].values() if w.is_floating_point())
+    assert last["epoch"] <= 2, "nothing after the fault"

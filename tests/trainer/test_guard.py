@@ -55,3 +55,32 @@ def test_the_last_good_checkpoint_stays_and_no_nan_model_becomes_best(tmp_path: 
     assert len(rows) == 1 + 2, "two good epochs logged, not the faulty one"
     assert not (tmp_path / "run" / "report.json").exists()
     assert str(stopped.value).startswith(f"the loss is not finite at step {stopped.value.step} (epoch 2)")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])  # the fused check, and the norms beside it
+def test_the_guard_names_the_loss_or_the_gradient_that_is_not_finite(dtype):
+    from types import SimpleNamespace
+
+    from dlx.trainer.guard import NonFiniteLoss, StopOnNonFinite
+
+    weight = torch.nn.Parameter(torch.ones(3, dtype=dtype))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    trainer = SimpleNamespace(global_step=7, current_epoch=1)
+    guard = StopOnNonFinite()
+
+    def check(loss: float, grad: list[float]) -> str | None:
+        weight.grad = torch.tensor(grad, dtype=dtype)
+        module = SimpleNamespace(last_loss=torch.tensor(loss, dtype=dtype))
+        try:
+            guard.on_before_optimizer_step(trainer, module, optimizer)
+        except NonFiniteLoss as e:
+            return str(e).split(" at step")[0]
+        return None
+
+    assert check(1.0, [0.1, 0.2, 0.3]) is None
+    assert check(float("nan"), [0.1, 0.2, 0.3]) == "the loss is not finite"
+    assert check(float("inf"), [float("nan")] * 3) == "the loss is not finite"
+    assert check(1.0, [0.1, float("inf"), 0.3]) == "a gradient is not finite"
+    assert check(1.0, [0.1, 0.2, float("-inf")]) == "a gradient is not finite"
+    assert check(0.5, [0.25, 0.5, 2.0]) is None
+    assert weight.grad.tolist() == [0.25, 0.5, 2.0], "the check leaves the gradients as they were"
