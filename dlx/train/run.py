@@ -155,6 +155,7 @@ def fit(exp) -> float:
     """trainer.fit with dlx's signal handling (and, for a distributed fit, its children); the seconds it took."""
     import shutil
 
+    from dlx.trainer.checkpoint import finish_writes
     from dlx.trainer.distributed import end_of_fit, is_distributed, launch_environment, write_worker_spec
     from dlx.trainer.signals import StopOnSignal
 
@@ -168,6 +169,7 @@ def fit(exp) -> float:
         trainer.fit(exp.module, datamodule=exp.data, ckpt_path=exp.resume_from, weights_only=True)
     finally:
         stopper.uninstall()
+        finish_writes(trainer)  # held checkpoints and metrics rows, on disk before the test reads best.ckpt
         if is_distributed(trainer):  # a process group of one too: its port and variables are given back
             end_of_fit(environment)
         if spec is not None:

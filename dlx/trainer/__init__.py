@@ -41,8 +41,9 @@ def trainer(
     """accumulate_grad_batches: one optimizer step every N batches; compile: torch.compile of the net (true, or
     a backend name); channels_last: NHWC weights and images; matmul_precision: float32 matmuls on TF32/bf16
     units where the hardware has them; benchmark: cuDNN autotuning (None: Lightning's default); checkpoint_every_s:
-    last.ckpt at most once in this many seconds (0: every epoch; best.ckpt and the last epoch always), so runs
-    of very short epochs do not spend their time writing checkpoints (a kill loses at most this much work);
+    checkpoints and metrics.csv written at most once in this many seconds (0: every epoch; the last epoch, a
+    stop and a failure always; an improvement in between is held in memory until then), so runs of very short
+    epochs do not spend their time writing files (a kill loses at most this much work);
     strategy: ddp or fsdp trains on `devices` processes on each of `num_nodes` machines (batch_size is per
     process); sync_batchnorm: batch-norm statistics over all processes (GPUs)."""
     import lightning.pytorch as L

@@ -29,7 +29,7 @@ from dlx.trainer.writes import WRITES
 class AtomicCheckpointIO(TorchCheckpointIO):
     def __init__(self):
         super().__init__()
-        self.holding = False  # set by RunCheckpoint.held() around a save that is not due yet
+        self.holding = False  # set by held(), which RunCheckpoint puts around a save that is not due yet
         self._held: list[tuple] = []  # (path, checkpoint copy) or (fn, args), in the order they were asked for
 
     @contextlib.contextmanager
@@ -56,7 +56,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def call(self, fn, *args) -> None:
         """fn(*args) on the writer thread once the checkpoints asked for before it are written (a link, a removal)."""
         if self._held:
-            self._held.append((fn, args))
+            if (fn, args) not in self._held:  # the same link swap after every held improvement: once is enough
+                self._held.append((fn, args))
         else:
             WRITES.call(fn, *args)
 
@@ -86,11 +87,23 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         WRITES.flush()  # every file is on disk, or its error raised
 
 
+def finish_writes(trainer) -> None:
+    """Whatever a fit left held or queued, on disk before anything reads it. Lightning's teardown does this
+    through the checkpoint IO, except where it does not reach it: FSDP's teardown skips it, and a callback whose
+    on_exception raises skips teardown."""
+    io = getattr(trainer.strategy, "checkpoint_io", None)
+    if isinstance(io, AtomicCheckpointIO):
+        io.teardown()
+    else:
+        WRITES.flush()
+
+
 def snapshot(value):
-    """A copy of a checkpoint as it is now: tensors cloned, containers copied (Lightning's callback states hold
-    live dicts), everything else shared (numbers, strings)."""
+    """A copy of a checkpoint as it is now: tensors copied to the CPU (no second copy of weights and optimizer
+    state in GPU memory; torch.save would move them there anyway), containers copied (Lightning's callback
+    states hold live dicts), everything else shared (numbers, strings)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
+        return value.detach().to("cpu", copy=True)
     if isinstance(value, dict):
         copied = copy.copy(value)  # keeps the type and attributes (a state_dict's _metadata, AttributeDict)
         for key, item in value.items():
@@ -106,8 +119,9 @@ def snapshot(value):
 
 class RunCheckpoint(ModelCheckpoint):
     def __init__(self, every_s: float = 0.0):
-        """every_s: write last.ckpt (when best.ckpt was not saved at this step) at most once in this many seconds;
-        the fit's last epoch is always written. 0: every epoch."""
+        """every_s: write a checkpoint at most once in this many seconds: last.ckpt when best.ckpt was not saved at
+        this step, and an improvement's best.ckpt (held in memory until the next write); the fit's last epoch is
+        always written. 0: every epoch."""
         self.every_s, self._last_written = every_s, None
         super().__init__(
             filename="best",
@@ -153,7 +167,11 @@ class RunCheckpoint(ModelCheckpoint):
         return candidates
 
     def due(self, trainer) -> bool:
-        """A write now: none yet, none within every_s, or the fit's last epoch (metrics.csv asks it too)."""
+        """A write now: none yet, none within every_s, or the fit's last epoch (metrics.csv asks it too). Several
+        processes write every epoch: each would read its own clock, and one rank in a save's barrier while
+        another goes on would hang the fit."""
+        if trainer.world_size > 1:
+            return True
         recent = self._last_written is not None and time.monotonic() - self._last_written < self.every_s
         return not recent or trainer.current_epoch + 1 >= (trainer.max_epochs or 0)
 

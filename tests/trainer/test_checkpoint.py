@@ -156,8 +156,10 @@ def fit_counting(tmp_path: Path, name: str, every_s: str, epochs: int = 6, fault
     from tests.conftest import build
     from tests.trainer.test_guard import PoisonAt
 
-    args = ["model=mlp", "model.width=32", f"trainer.max_epochs={epochs}", "trainer.deterministic=true",
-            "trainer.progress=false", f"trainer.checkpoint_every_s={every_s}"]  # fmt: skip
+    # lr 0.03: val accuracy improves in epochs 0-3 and not after, so the best epoch is one that was held
+    args = ["model=mlp", "model.width=32", "optim.lr=0.03", f"trainer.max_epochs={epochs}",
+            "trainer.deterministic=true", "trainer.progress=false",
+            f"trainer.checkpoint_every_s={every_s}"]  # fmt: skip
     exp = build(args, tmp_path / name)
     io = exp.trainer.strategy.checkpoint_io = CountWrites()
     if fault_at is not None:
@@ -178,11 +180,12 @@ def test_improvements_within_checkpoint_every_s_are_held_and_the_files_end_the_s
     every, every_best, every_last = fit_counting(tmp_path, "every", "0")
     spaced, best, last = fit_counting(tmp_path, "spaced", "600")  # nothing due but the first and last epoch
     improving = [e for e, name in every.asked if name == "best.ckpt"]
-    assert len(improving) >= 3, f"the test needs improving epochs: {every.asked}"
+    assert len(improving) >= 3 and improving[-1] < 5, f"the test needs a best epoch that was held: {every.asked}"
     assert [e for e, name in spaced.asked if name == "best.ckpt"] == improving, "the same best saves asked for"
     assert every.written == every.asked, "checkpoint_every_s=0: every save is written at once"
     assert spaced.written[0] == (0, "best.ckpt") and spaced.written[-1][0] == 5
     assert len(spaced.written) <= 3 < len(every.written), spaced.written  # held, then written once
+    assert (improving[-1], "best.ckpt") in spaced.written, "the held copy itself was written"
     assert best["epoch"] == every_best["epoch"] == improving[-1]
     assert same_weights(best["state_dict"], every_best["state_dict"]), "best.ckpt holds the best epoch's weights"
     assert last["epoch"] == every_last["epoch"] == 5 and same_weights(last["state_dict"], every_last["state_dict"])
@@ -202,3 +205,35 @@ def test_a_fault_writes_the_held_best_checkpoint_before_the_run_fails(tmp_path: 
     assert same_weights(best["state_dict"], every_best["state_dict"])
     assert all(torch.isfinite(w).all() for w in best["state_dict"].values() if w.is_floating_point())
     assert last["epoch"] <= 2, "nothing after the fault"
+
+
+class RaiseOnException:
+    """A callback whose on_exception raises: Lightning then skips its teardown (and the checkpoint IO's)."""
+
+    def __init__(self):
+        import lightning.pytorch as L
+
+        self.callback = type("Raises", (L.Callback,), {"on_exception": self.on_exception})()
+
+    @staticmethod
+    def on_exception(callback, trainer, pl_module, exception):
+        raise RuntimeError("a logger's on_exception failed too")
+
+
+def test_held_files_reach_the_disk_when_lightning_skips_its_teardown(tmp_path: Path):
+    from dlx.train.run import fit
+    from tests.conftest import build
+    from tests.trainer.test_guard import PoisonAt
+
+    every, *_ = fit_counting(tmp_path, "every", "0", fault_at=3)
+    improved = [e for e, name in every.asked if name == "best.ckpt"]
+    args = ["model=mlp", "model.width=32", "optim.lr=0.03", "trainer.max_epochs=6", "trainer.deterministic=true",
+            "trainer.progress=false", "trainer.checkpoint_every_s=600"]  # fmt: skip
+    exp = build(args, tmp_path / "skipped")
+    exp.trainer.callbacks += [PoisonAt(epoch=3), RaiseOnException().callback]
+    with pytest.raises(RuntimeError, match="on_exception failed too"):
+        fit(exp)
+    best = torch.load(tmp_path / "skipped" / "checkpoints" / "best.ckpt", weights_only=True)
+    assert best["epoch"] == improved[-1] >= 1, "the held best.ckpt, written by dlx's own end of the fit"
+    rows = (tmp_path / "skipped" / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 3, "the deferred rows of the three good epochs"
