@@ -1,6 +1,7 @@
 """Checkpoints are written atomically: a failure mid-write leaves the previous file, whole, and no stray file."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,15 @@ def test_held_files_reach_the_disk_when_lightning_skips_its_teardown(tmp_path: P
     assert best["epoch"] == improved[-1] >= 1, "the held best.ckpt, written by dlx's own end of the fit"
     rows = (tmp_path / "skipped" / "metrics.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 3, "the deferred rows of the three good epochs"
+
+
+def test_several_processes_write_every_epoch_so_no_rank_waits_alone_in_a_save():
+    from types import SimpleNamespace
+
+    checkpoint = RunCheckpoint(every_s=600)
+    one, two = (SimpleNamespace(world_size=n, current_epoch=3, max_epochs=10) for n in (1, 2))
+    assert checkpoint.due(one) and checkpoint.due(two), "nothing written yet"
+    checkpoint._last_written = time.monotonic()
+    assert not checkpoint.due(one), "one process: held until every_s has passed"
+    assert checkpoint.due(two), "each rank's clock would differ: under DDP every epoch is written"
+    assert checkpoint.due(SimpleNamespace(world_size=1, current_epoch=9, max_epochs=10)), "the last epoch"
