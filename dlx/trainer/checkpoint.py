@@ -5,7 +5,7 @@ under the real name. Here a checkpoint goes to a temporary file in the same fold
 renamed over the old one; last.ckpt's link to best.ckpt is swapped the same way.
 
 Writes are spaced by `trainer.checkpoint_every_s`: an epoch that improves within that time of the last write
-keeps a copy of its checkpoint in memory (its tensors cloned: 0.1 ms for a digits MLP, against 2-3 ms to
+keeps a copy of its checkpoint in memory (its tensors copied to the CPU: 0.2 ms for a digits CNN, against 2-3 ms to
 serialize and write it) and the copy is written with the next write that is due, before it, at the fit's last
 epoch, on a signal's stop, or when the fit ends or fails. A kill loses at most that much work, as for last.ckpt,
 and what is on disk stays consistent: best.ckpt is never older than what last.ckpt knows of the best.
