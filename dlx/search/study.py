@@ -20,19 +20,35 @@ def storage_url(sweep_dir: Path) -> str:
 
 
 def open_study(sweep_dir: Path, saved: dict, spec):
-    import optuna
-
     from dlx.search.spec import make_pruner, make_sampler
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(
-        study_name="dlx",
-        storage=optuna.storages.RDBStorage(storage_url(sweep_dir), engine_kwargs={"connect_args": {"timeout": 60}}),
+    return create_or_load_study(
+        storage_url(sweep_dir),
         sampler=make_sampler(spec),
         pruner=make_pruner(spec, saved["max_epochs"]),
         direction=spec.direction,
-        load_if_exists=True,
     )
+
+
+def create_or_load_study(url: str, tries: int = 5, **study_args):
+    """The study named dlx at url, made if missing. Two processes that open a new SQLite file at once (workers,
+    or a dashboard reading it) both create Optuna's schema, and one fails ("table ... already exists", or a
+    UNIQUE failure on alembic_version: 8 of 16 processes in a trial here); the loser retries on the made schema."""
+    import time
+
+    import optuna
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for attempt in range(tries):
+        try:
+            storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+            return optuna.create_study(study_name="dlx", storage=storage, load_if_exists=True, **study_args)
+        except (OperationalError, IntegrityError) as e:
+            text = str(e)
+            if attempt == tries - 1 or not ("already exists" in text or "alembic_version" in text):
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def fail_killed_trials(study) -> int:
