@@ -3,6 +3,7 @@
 import torch
 
 from dlx.config.schema import LearningRate, NonNegativeFloat, PositiveFloat
+from dlx.optim import Kernel, kernel_options
 
 
 def adagrad(
@@ -12,7 +13,9 @@ def adagrad(
     initial_accumulator_value: NonNegativeFloat = 0.0,
     eps: PositiveFloat = 1e-10,
     weight_decay: NonNegativeFloat = 0.0,
+    kernel: Kernel = "auto",
 ):
+    params = list(params)  # kernel_options reads it too (a generator would be used up)
     return torch.optim.Adagrad(
         params,
         lr=lr,
@@ -20,4 +23,5 @@ def adagrad(
         initial_accumulator_value=initial_accumulator_value,
         eps=eps,
         weight_decay=weight_decay,
+        **kernel_options(params, kernel),
     )

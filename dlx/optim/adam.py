@@ -3,6 +3,7 @@
 import torch
 
 from dlx.config.schema import LearningRate, NonNegativeFloat, OpenUnitInterval, PositiveFloat
+from dlx.optim import Kernel, kernel_options
 
 
 def adam(
@@ -13,5 +14,15 @@ def adam(
     eps: PositiveFloat = 1e-8,
     weight_decay: NonNegativeFloat = 0.0,
     amsgrad: bool = False,
+    kernel: Kernel = "auto",
 ):
-    return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    params = list(params)  # kernel_options reads it too (a generator would be used up)
+    return torch.optim.Adam(
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        **kernel_options(params, kernel),
+    )

@@ -3,6 +3,7 @@
 import torch
 
 from dlx.config.schema import LearningRate, NonNegativeFloat, OpenUnitInterval, PositiveFloat
+from dlx.optim import Kernel, kernel_options
 
 
 def adamw(
@@ -13,5 +14,15 @@ def adamw(
     eps: PositiveFloat = 1e-8,
     weight_decay: NonNegativeFloat = 0.01,
     amsgrad: bool = False,
+    kernel: Kernel = "auto",
 ):
-    return torch.optim.AdamW(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    params = list(params)  # kernel_options reads it too (a generator would be used up)
+    return torch.optim.AdamW(
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        **kernel_options(params, kernel),
+    )

@@ -3,6 +3,7 @@
 import torch
 
 from dlx.config.schema import LearningRate, NonNegativeFloat, OpenUnitInterval
+from dlx.optim import Kernel, kernel_options
 
 
 def momentum(
@@ -11,5 +12,14 @@ def momentum(
     momentum: OpenUnitInterval = 0.9,
     nesterov: bool = False,
     weight_decay: NonNegativeFloat = 0.0,
+    kernel: Kernel = "auto",
 ):
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+    params = list(params)  # kernel_options reads it too (a generator would be used up)
+    return torch.optim.SGD(
+        params,
+        lr=lr,
+        momentum=momentum,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+        **kernel_options(params, kernel),
+    )

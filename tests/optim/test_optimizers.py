@@ -98,3 +98,45 @@ def test_sgd_is_plain_so_momentum_first_differs_on_the_second_step():
 def test_nesterov_differs_from_heavy_ball_momentum():
     heavy, nesterov = (fit("momentum", steps=2, nesterov=n)[0].weight for n in (False, True))
     assert not torch.allclose(heavy, nesterov)
+
+
+KERNEL_OPTIMS = [name for name in OPTIMS if "kernel" in OmegaConf.load(CONF / f"{name}.yaml")]
+
+
+def test_auto_picks_the_fused_kernel_on_cpu_where_it_is_faster():
+    kernels = {name: make(name, [nn.Parameter(torch.zeros(2))]).defaults for name in KERNEL_OPTIMS}
+    assert {name: bool(d.get("fused")) for name, d in kernels.items()} == {
+        "adagrad": True, "adam": True, "adamw": True, "momentum": True, "sgd": False,
+    }  # fmt: skip
+    assert make("adam", [nn.Parameter(torch.zeros(2))], kernel="for_loop").defaults["foreach"] is False
+    assert make("adam", [nn.Parameter(torch.zeros(2))], kernel="foreach").defaults["foreach"] is True
+
+
+def test_auto_leaves_parameters_without_a_fused_kernel_to_torch():
+    from dlx.optim import fused_supported
+
+    assert fused_supported([nn.Parameter(torch.zeros(2))])
+    assert fused_supported(param_groups(ConvBnLinear()))
+    assert not fused_supported([nn.Parameter(torch.zeros(2, device="meta"))])  # no fused kernel for this device
+    assert not fused_supported([])
+    net = nn.Linear(2, 1)
+    opt = make("adam", net.parameters())  # a generator: the optimizer still gets every parameter
+    assert len(opt.param_groups[0]["params"]) == 2
+
+
+@pytest.mark.parametrize("name", KERNEL_OPTIMS)
+def test_every_kernel_takes_the_same_steps(name):
+    fused, _ = fit(name, steps=30, kernel="fused")
+    loop, _ = fit(name, steps=30, kernel="for_loop")
+    each, _ = fit(name, steps=30, kernel="foreach")
+    for other in (loop, each):
+        assert torch.allclose(fused.weight, other.weight, rtol=1e-5, atol=1e-6)
+        assert torch.allclose(fused.bias, other.bias, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(fused.weight, fit(name, steps=29, kernel="fused")[0].weight)  # the steps did move it
+
+
+def test_an_unknown_kernel_is_refused_naming_the_key_and_the_choices(workdir):
+    from tests.conftest import run_in_process
+
+    out = run_in_process("train", "optim=adam", "optim.kernel=turbo", "trainer=smoke", cwd=workdir)
+    assert out.returncode == 2 and "optim.kernel" in out.stderr and "fused" in out.stderr, out.stderr
