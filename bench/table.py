@@ -17,6 +17,8 @@ def target_rows(data: dict) -> list[tuple[str, str, str, str]]:
         measured = f"{row['dlx_s_per_epoch']:.4f} vs {row['hand_s_per_epoch']:.4f} s/epoch = {row['ratio']:.2f}x"
         if "paired_median_ratio" in row:
             measured += f" (paired median {row['paired_median_ratio']:.2f}x)"
+        if "same_kernel_ratio" in row:
+            measured += f"; framework alone {row['same_kernel_ratio']:.2f}x"
         out.append((f"overhead vs hand-written loop, {row['name']}", measured, row["target"], row["verdict"]))
     for row in data.get("dataloader", {}).get("rows", []):
         measured = f"{row['dlx_s_per_epoch']:.3f} vs {row['hand_s_per_epoch']:.3f} s/epoch = {row['ratio']:.2f}x"
