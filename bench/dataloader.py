@@ -106,7 +106,8 @@ def main() -> int:
     quiet_lightning()
     with tempfile.TemporaryDirectory(prefix="dlx-bench-") as scratch:
         write_mnist_sized(Path(scratch))
-        extra = ["data=mnist", f"data.root={scratch}", "sched=none"]
+        # the CPU on any machine: the loop it is compared with feeds the CPU, and the target is a CPU figure
+        extra = ["data=mnist", f"data.root={scratch}", "sched=none", "trainer.accelerator=cpu"]
         cfg = compose_cfg("mlp", args.epochs, progress=False, extra=extra)
         hand, dlx = [], []
         for _ in range(args.repeats):  # alternate, so drift in machine speed hits both paths alike

@@ -44,18 +44,27 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def save(section: str, rows: list[dict], notes: str = "") -> None:
-    """rows: one dict a figure, e.g. {"name": "cnn", "hand_s": .., "dlx_s": .., "ratio": .., "target": "<= 1.05"}."""
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[section] = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "rows": rows,
-        **({"notes": notes} if notes else {}),
-    }
-    tmp = RESULTS.with_suffix(".tmp")
+def results_path() -> Path:
+    """bench/results.json, or DLX_BENCH_RESULTS (the tests run the benchmarks into a file of their own)."""
+    return Path(os.environ.get("DLX_BENCH_RESULTS") or RESULTS)
+
+
+def save(section: str, rows: list[dict], notes: str = "", merge_key: str | None = None) -> None:
+    """rows: one dict a figure, e.g. {"name": "cnn", "hand_s": .., "dlx_s": .., "ratio": .., "target": "<= 1.05"}.
+    merge_key: replace only the section's rows with these rows' values of that key (a script run on some of
+    its cases keeps the others' figures); each row then carries its own date."""
+    path = results_path()
+    data = json.loads(path.read_text()) if path.exists() else {}
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    if merge_key is not None:
+        rows = [{**row, "date": now} for row in rows]
+        fresh = {row[merge_key] for row in rows}
+        kept = [row for row in data.get(section, {}).get("rows", []) if row.get(merge_key) not in fresh]
+        rows = kept + rows
+    data[section] = {"date": now, "machine": machine(), "rows": rows, **({"notes": notes} if notes else {})}
+    tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
-    tmp.replace(RESULTS)
+    tmp.replace(path)
 
 
 def verdict(value: float, target: float, at_most: bool = True) -> str:

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).with_name("results.json")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import results_path  # noqa: E402
 
 
 def target_rows(data: dict) -> list[tuple[str, str, str, str]]:
@@ -19,7 +20,10 @@ def target_rows(data: dict) -> list[tuple[str, str, str, str]]:
             measured += f" (paired median {row['paired_median_ratio']:.2f}x)"
         if "same_kernel_ratio" in row:
             measured += f"; framework alone {row['same_kernel_ratio']:.2f}x"
-        out.append((f"overhead vs hand-written loop, {row['name']}", measured, row["target"], row["verdict"]))
+        what = f"overhead vs hand-written loop, {row['name']}"
+        if row["target"] == "none":  # the CIFAR ResNet: a recorded figure, whose device and size say what it is
+            what += f" ({row['device']}, {row['epochs']} epochs)"
+        out.append((what, measured, row["target"], row["verdict"]))
     for row in data.get("dataloader", {}).get("rows", []):
         measured = f"{row['dlx_s_per_epoch']:.3f} vs {row['hand_s_per_epoch']:.3f} s/epoch = {row['ratio']:.2f}x"
         out.append(("vs per-sample DataLoader loop, MNIST-sized, mlp", measured, row["target"], row["verdict"]))
@@ -41,10 +45,11 @@ def target_rows(data: dict) -> list[tuple[str, str, str, str]]:
 
 
 def main() -> int:
-    if not RESULTS.exists():
-        print("no bench/results.json yet: run make bench", file=sys.stderr)
+    path = results_path()
+    if not path.exists():
+        print(f"no {path} yet: run make bench", file=sys.stderr)
         return 1
-    data = json.loads(RESULTS.read_text())
+    data = json.loads(path.read_text())
     print("| figure | measured | target | |\n|---|---|---|---|")
     for row in target_rows(data):
         print("| " + " | ".join(row) + " |")

@@ -1,0 +1,98 @@
+"""bench/: the benchmarks keep running (a tiny CIFAR case end to end) and put each path on the right device.
+
+Nothing here depends on timing: the figures are checked for being there and consistent, not for their size.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def with_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+
+
+def test_on_a_gpu_machine_the_cpu_targets_stay_on_the_cpu_and_the_cifar_case_moves(with_a_gpu):
+    overhead = load("train_overhead")
+    for label in ("digits cnn", "digits mlp", "mnist1d cnn"):
+        case = overhead.CASES[label]
+        device = overhead.case_device(case)
+        assert device.type == "cpu", label
+        assert "trainer.accelerator=cpu" in overhead.case_overrides(case, device, None, 2000)
+    cifar = overhead.CASES["cifar resnet"]
+    device = overhead.case_device(cifar)
+    assert device.type == "cuda"
+    extra = overhead.case_overrides(cifar, device, "/data", 2000)
+    assert "trainer.accelerator=gpu" in extra and "data.root=/data" in extra
+    assert not any(o.startswith("data.subset=") for o in extra), "a GPU trains on all 50,000 images"
+
+
+def test_without_a_gpu_the_cifar_case_trains_a_share_on_the_cpu():
+    overhead = load("train_overhead")
+    cifar = overhead.CASES["cifar resnet"]
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    device = overhead.case_device(cifar)
+    assert device.type == "cpu"
+    extra = overhead.case_overrides(cifar, device, "/data", 6000)
+    assert "trainer.accelerator=cpu" in extra and "data.subset=0.100000" in extra  # 6,000 of 60,000
+
+
+def test_the_default_run_is_kept_on_the_cpu_only_where_there_is_a_gpu(monkeypatch):
+    default_run = load("default_run")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_run.train_args() == ["trainer.progress=false"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_run.train_args() == ["trainer.progress=false", "trainer.accelerator=cpu"]
+
+
+def test_the_cifar_overhead_case_runs_end_to_end_and_keeps_the_other_cases_figures(tmp_path: Path):
+    results = tmp_path / "results.json"
+    earlier = {"name": "digits cnn", "hand_s_per_epoch": 0.04, "dlx_s_per_epoch": 0.041, "ratio": 1.025,
+               "target": "<= 1.05", "verdict": "ok"}  # fmt: skip
+    results.write_text(json.dumps({"train_overhead": {"date": "2026-01-01", "machine": {}, "rows": [earlier]}}))
+    env = {**os.environ, "DLX_BENCH_RESULTS": str(results)}
+    args = ["--cases", "cifar resnet", "--cifar-epochs", "1", "--cifar-repeats", "1", "--cifar-samples", "300"]
+    args += ["--cifar-written", "2000"]
+    done = subprocess.run([sys.executable, str(BENCH / "train_overhead.py"), *args], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    rows = {row["name"]: row for row in json.loads(results.read_text())["train_overhead"]["rows"]}
+    assert rows["digits cnn"]["ratio"] == earlier["ratio"], "a run of one case keeps the others' figures"
+    cifar = rows["cifar resnet"]
+    assert cifar["device"].startswith("CPU") and "training images" in cifar["device"]
+    assert cifar["target"] == "none" and cifar["verdict"] == "recorded"
+    assert cifar["hand_s_per_epoch"] > 0 and cifar["dlx_s_per_epoch"] > 0
+    assert cifar["ratio"] == pytest.approx(cifar["dlx_s_per_epoch"] / cifar["hand_s_per_epoch"])
+    assert cifar["same_kernel_ratio"] == pytest.approx(cifar["dlx_s_per_epoch"] / cifar["hand_same_kernel_s_per_epoch"])
+
+    table = subprocess.run([sys.executable, str(BENCH / "table.py")], env=env, capture_output=True, text=True)
+    assert table.returncode == 0, table.stderr
+    assert "overhead vs hand-written loop, cifar resnet (CPU" in table.stdout
+    assert "overhead vs hand-written loop, digits cnn | 0.0410 vs 0.0400 s/epoch = 1.02x" in table.stdout
+
+
+def test_an_unknown_case_is_a_one_line_error():
+    done = subprocess.run([sys.executable, str(BENCH / "train_overhead.py"), "--cases", "digits rnn"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2
+    cases = "digits cnn, digits mlp, mnist1d cnn, cifar resnet"
+    assert f"--cases: no case 'digits rnn'; the cases are {cases}" in done.stderr
+    assert "Traceback" not in done.stderr
