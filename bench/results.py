@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -32,6 +33,19 @@ def machine() -> dict:
     except ImportError:
         pass
     return info
+
+
+def unused_gpu_warning() -> str:
+    """A warning when this machine has an NVIDIA GPU that torch cannot use (a CPU-only wheel in .venv): the GPU
+    rows would silently stay empty. Empty when there is no such GPU, or torch sees it."""
+    import torch
+
+    if torch.cuda.is_available() or not (shutil.which("nvidia-smi") or Path("/dev/nvidia0").exists()):
+        return ""
+    return (
+        f"warning: this machine has an NVIDIA GPU but torch {torch.__version__} was built without CUDA, so the GPU "
+        "rows stay empty: install a CUDA build of torch into .venv (pip install torch from PyPI) and rerun"
+    )
 
 
 def cpu_model() -> str:

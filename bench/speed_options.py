@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import save  # noqa: E402
+from results import save, unused_gpu_warning  # noqa: E402
 from train_overhead import compose_cfg  # noqa: E402
 
 from dlx.experiment import build_experiment, quiet_lightning  # noqa: E402
@@ -83,7 +83,9 @@ def main() -> int:
     print(f"\nresnet on CIFAR-shaped data, batch 128, {device}: samples/s, ratio to the baseline")
     for row in rows:
         print(f"  {row['variant']:<38} {row['samples_per_s']:9.0f}  {row['ratio']:5.2f}x")
-    save("speed_options_gpu" if gpu else "speed_options_cpu", rows)
+    if gpu_warning := unused_gpu_warning():
+        print(gpu_warning, file=sys.stderr)
+    save("speed_options_gpu" if gpu else "speed_options_cpu", rows, notes=gpu_warning)
     return 0
 
 

@@ -37,7 +37,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import save, verdict  # noqa: E402
+from results import save, unused_gpu_warning, verdict  # noqa: E402
 
 from dlx.config.builder import build
 from dlx.config.paths import packaged_conf_dir
@@ -253,9 +253,13 @@ def main() -> int:
     print("same kernel = dlx s/epoch / the hand loop's with dlx's optimizer: the framework's overhead alone.")
     print("paired = median over the repeats of dlx s/epoch / the hand run's just before it.")
     print("dlx+progress: the same dlx run with trainer.progress=true (the rich bar users see), over hand.")
+    warnings = ["warning: noisy repeats"] if noisy else []
     if noisy:
         print("warning: some repeats differ by more than 1.5x; the machine was busy, so rerun before trusting this.")
-    save("train_overhead", results, notes="warning: noisy repeats" if noisy else "", merge_key="name")
+    if gpu_warning := unused_gpu_warning():
+        print(gpu_warning, file=sys.stderr)
+        warnings.append(gpu_warning)
+    save("train_overhead", results, notes="; ".join(warnings), merge_key="name")
     return 0
 
 

@@ -96,3 +96,17 @@ def test_an_unknown_case_is_a_one_line_error():
     cases = "digits cnn, digits mlp, mnist1d cnn, cifar resnet"
     assert f"--cases: no case 'digits rnn'; the cases are {cases}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_gpu_torch_cannot_use_is_named_so_the_empty_gpu_rows_are_explained(monkeypatch):
+    results = load("results")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(results.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else None)
+    warning = results.unused_gpu_warning()
+    assert "NVIDIA GPU" in warning and "without CUDA" in warning and "GPU rows stay empty" in warning
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert results.unused_gpu_warning() == "", "torch sees the GPU"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(results.shutil, "which", lambda name: None)
+    monkeypatch.setattr(results.Path, "exists", lambda self: False)
+    assert results.unused_gpu_warning() == "", "no GPU at all"
