@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check dlx tests bench
 	$(VENV)/bin/ruff format --check dlx tests bench
 
-# about 10 minutes on 2 cores; each script adds its section to bench/results.json, the table comes last
+# 10-17 minutes on 2 cores; each script adds its section to bench/results.json, the table comes last
 bench: $(STAMP)
 	$(PY) bench/train_overhead.py $(ARGS)
 	$(PY) bench/dataloader.py

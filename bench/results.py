@@ -71,10 +71,11 @@ def save(section: str, rows: list[dict], notes: str = "", merge_key: str | None 
     data = json.loads(path.read_text()) if path.exists() else {}
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     if merge_key is not None:
-        rows = [{**row, "date": now} for row in rows]
-        fresh = {row[merge_key] for row in rows}
-        kept = [row for row in data.get(section, {}).get("rows", []) if row.get(merge_key) not in fresh]
-        rows = kept + rows
+        fresh = {row[merge_key]: {**row, "date": now} for row in rows}
+        earlier = data.get(section, {}).get("rows", [])
+        known = {row.get(merge_key) for row in earlier}
+        # in place of the earlier row of the same key, so the table keeps its order; new keys at the end
+        rows = [fresh.get(row.get(merge_key), row) for row in earlier] + [r for k, r in fresh.items() if k not in known]
     data[section] = {"date": now, "machine": machine(), "rows": rows, **({"notes": notes} if notes else {})}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")

@@ -66,7 +66,9 @@ def test_the_cifar_overhead_case_runs_end_to_end_and_keeps_the_other_cases_figur
     results = tmp_path / "results.json"
     earlier = {"name": "digits cnn", "hand_s_per_epoch": 0.04, "dlx_s_per_epoch": 0.041, "ratio": 1.025,
                "target": "<= 1.05", "verdict": "ok"}  # fmt: skip
-    results.write_text(json.dumps({"train_overhead": {"date": "2026-01-01", "machine": {}, "rows": [earlier]}}))
+    stale = {**earlier, "name": "cifar resnet", "ratio": 9.0}  # replaced in its place by the run
+    rows = [earlier, stale]
+    results.write_text(json.dumps({"train_overhead": {"date": "2026-01-01", "machine": {}, "rows": rows}}))
     env = {**os.environ, "DLX_BENCH_RESULTS": str(results)}
     args = ["--cases", "cifar resnet", "--cifar-epochs", "1", "--cifar-repeats", "1", "--cifar-samples", "300"]
     args += ["--cifar-written", "2000"]
@@ -74,8 +76,11 @@ def test_the_cifar_overhead_case_runs_end_to_end_and_keeps_the_other_cases_figur
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
 
-    rows = {row["name"]: row for row in json.loads(results.read_text())["train_overhead"]["rows"]}
-    assert rows["digits cnn"]["ratio"] == earlier["ratio"], "a run of one case keeps the others' figures"
+    saved = json.loads(results.read_text())["train_overhead"]["rows"]
+    assert [row["name"] for row in saved] == ["digits cnn", "cifar resnet"], "rows keep their order"
+    rows = {row["name"]: row for row in saved}
+    assert rows["digits cnn"] == earlier, "a run of one case keeps the others' figures"
+    assert rows["cifar resnet"]["ratio"] != stale["ratio"] and "date" in rows["cifar resnet"]
     cifar = rows["cifar resnet"]
     assert cifar["device"].startswith("CPU") and "training images" in cifar["device"]
     assert cifar["target"] == "none" and cifar["verdict"] == "recorded"
