@@ -55,6 +55,7 @@ def trainer(
     from dlx.trainer.progress import RichProgress
     from dlx.trainer.signals import StopOnSignal
     from dlx.trainer.speed import SpeedOptions
+    from dlx.trainer.validation import ValidationLoop
 
     if strategy == "auto" and accelerator != "tpu" and (num_nodes > 1 or several(devices, accelerator)):
         strategy = "ddp"  # Lightning's own choice here would start the whole command again per device
@@ -62,7 +63,8 @@ def trainer(
     distributed = strategy != "auto"
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
     loop = BatchLoop(limit_train_batches, accumulate_grad_batches)  # on one device Lightning sees one batch an epoch
-    callbacks = [loop, guard, *callbacks, RunCheckpoint(checkpoint_every_s), StopOnSignal()] + (
+    validation = ValidationLoop(limit_val_batches)  # on one device: run by the BatchLoop after an epoch's batches
+    callbacks = [loop, validation, guard, *callbacks, RunCheckpoint(checkpoint_every_s), StopOnSignal()] + (
         [RichProgress()] if progress else []
     )
     if compile or channels_last or matmul_precision != "highest":

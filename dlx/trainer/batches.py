@@ -3,7 +3,9 @@
 Why: Lightning's per-batch machinery (the fetcher, about ten callback dispatches, the optimizer closure,
 progress tracking, argument inspection) cost about 0.5 ms a batch on this machine, 1.3-1.6x the time of a
 hand-written loop for a small MLP on digits (bench/train_overhead.py). Lightning still runs everything
-around the batches: epochs, validation, checkpoints, early stopping, loggers, strategies, precision.
+around the batches: epochs, checkpoints, early stopping, loggers, strategies, precision.
+
+Validation during fit on one device runs at the end of that step, by dlx.trainer.validation.
 
 What stays the same for callbacks: their `on_train_batch_start` / `on_train_batch_end` are called once per
 real batch, with its index, by this loop (Lightning's own call around the whole epoch is silenced), and
@@ -54,6 +56,7 @@ class BatchLoop(L.Callback):
         self.hooks: dict[str, list] = {}
         self._silenced: list = []
         self._datamodule = None
+        self.validation = None  # dlx.trainer.validation.ValidationLoop, which validates after the epoch's batches
 
     # ---- set-up: the loader Lightning sees, the hooks this loop calls ------------------------------------
 
@@ -84,6 +87,9 @@ class BatchLoop(L.Callback):
                 setattr(callback, name, ignore)
             self._silenced.append(callback)
         self.direct = direct_path(trainer)
+        from dlx.trainer.validation import ValidationLoop  # here: it imports this module
+
+        self.validation = next((c for c in trainer.callbacks if isinstance(c, ValidationLoop)), None)
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         if self.per_batch:  # Lightning counted them (this process's shard, after the limit)
@@ -140,6 +146,8 @@ class BatchLoop(L.Callback):
             outputs = {"loss": loss}
             for hook in ends:
                 hook(trainer, module, outputs, batch, index)
+        if self.validation is not None and self.validation.active:
+            self.validation.run(trainer, module)  # where Lightning would: before any on_train_epoch_end
 
     def run_batch(self, module, batch, index: int) -> None:
         """One batch Lightning handed over (distributed strategies); it moved and cast it, and calls the hooks."""
