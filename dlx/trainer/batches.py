@@ -114,10 +114,7 @@ class BatchLoop(L.Callback):
             self._datamodule = None
 
     def limited(self, batches: int) -> int:
-        """Lightning's meaning of limit_train_batches: a count, or a fraction of the epoch's batches."""
-        if isinstance(self.limit, float):
-            return max(1, int(batches * self.limit)) if self.limit < 1 else batches
-        return min(batches, self.limit)
+        return limited(batches, self.limit)
 
     def steps_per_epoch(self, batches: int) -> int:
         return max(1, math.ceil(self.limited(batches) / self.accumulate))
@@ -184,6 +181,13 @@ class BatchLoop(L.Callback):
         for config in trainer.lr_scheduler_configs:
             if config.interval == "step":
                 config.scheduler.step()
+
+
+def limited(batches: int, limit: int | float) -> int:
+    """Lightning's meaning of limit_*_batches: a count, or a fraction of the epoch's batches (at least one)."""
+    if isinstance(limit, float):
+        return max(1, int(batches * limit)) if limit < 1 else batches
+    return min(batches, limit)
 
 
 def one_device(trainer) -> bool:

@@ -22,7 +22,7 @@ import itertools
 import lightning.pytorch as L
 import torch
 
-from dlx.trainer.batches import input_conversion, one_device
+from dlx.trainer.batches import input_conversion, limited, one_device
 
 CALLBACK_HOOKS = (
     "on_validation_start",
@@ -76,12 +76,7 @@ class ValidationLoop(L.Callback):
         """This fit's validation loader, made once as Lightning does (persistent workers stay up), and its count."""
         if self.loader is None:
             self.loader = trainer.datamodule.val_dataloader()
-        return self.loader, self.limited(len(self.loader))
-
-    def limited(self, batches: int) -> int:
-        if isinstance(self.limit, float):
-            return max(1, int(batches * self.limit)) if self.limit < 1 else batches
-        return min(batches, self.limit)
+        return self.loader, limited(len(self.loader), self.limit)
 
     def run(self, trainer, module) -> None:
         """module: the LightningModule; called by the BatchLoop once the epoch's batches are trained."""
