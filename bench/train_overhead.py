@@ -64,6 +64,7 @@ CASES = {
     "cifar resnet": Case("resnet", "cifar10", None, on_gpu=True),
 }
 CIFAR_TRAIN = 50_000  # training images written; a test split of a fifth of that, as CIFAR-10's 10,000
+CPU = torch.device("cpu")
 
 
 def case_device(case: Case) -> torch.device:
@@ -120,15 +121,12 @@ def usual_adam(net: torch.nn.Module, cfg: dict) -> torch.optim.Optimizer:
     return torch.optim.Adam(net.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
 
 
-CPU = torch.device("cpu")
-
-
-def hand_fit(cfg: dict, same_kernel: bool = False, device: torch.device = CPU) -> float:
+def hand_fit(cfg: dict, data, same_kernel: bool = False, device: torch.device = CPU) -> float:
     """Seconds per epoch of a plain PyTorch loop doing dlx's work, without Lightning or checkpoints.
+    data: the case's data module, built once (same splits and normalization as dlx's).
     same_kernel: dlx's optimizer builder (its param groups and fused step) instead of the usual Adam.
     device: where the tensors live, as dlx keeps them (each epoch's metrics read back to the host)."""
     torch.manual_seed(cfg["seed"])
-    data = build("data", cfg["data"], seed=cfg["seed"])  # same splits and normalization as dlx
     (x_tr, y_tr), (x_va, y_va) = ((x.to(device), y.to(device)) for x, y in (data.splits["train"], data.splits["val"]))
     net = build("model", cfg["model"], in_shape=data.in_shape, num_classes=data.num_classes).to(device)
     epochs, bs, eval_bs = cfg["trainer"]["max_epochs"], data.batch_size, data.eval_batch_size
@@ -173,22 +171,23 @@ def measure(label: str, epochs: int, repeats: int, scratch: str, args: argparse.
     extra = case_overrides(case, device, scratch, args.cifar_samples, args.cifar_written)
     cfg, cfg_bar = (compose_cfg(case.model, epochs, progress=p, extra=extra) for p in (False, True))
     warm, warm_bar = (compose_cfg(case.model, min(2, epochs), progress=p, extra=extra) for p in (False, True))
-    hand_fit(warm, device=device)
-    hand_fit(warm, same_kernel=True, device=device)
+    data = build("data", cfg["data"], seed=cfg["seed"])  # once: for CIFAR, reading the pickles takes seconds
+    hand_fit(warm, data, device=device)
+    hand_fit(warm, data, same_kernel=True, device=device)
     dlx_fit(warm, case.model, scratch, case.data)
     dlx_fit(warm_bar, case.model, scratch, case.data)
     hand, same, dlx, bar = [], [], [], []
     for _ in range(repeats):  # alternate, so drift in machine speed hits every path alike
-        hand.append(hand_fit(cfg, device=device))
+        hand.append(hand_fit(cfg, data, device=device))
         dlx.append(dlx_fit(cfg, case.model, scratch, case.data))
-        same.append(hand_fit(cfg, same_kernel=True, device=device))
+        same.append(hand_fit(cfg, data, same_kernel=True, device=device))
         bar.append(dlx_fit(cfg_bar, case.model, scratch, case.data))
     h, s, d, b = min(hand), min(same), min(dlx), min(bar)  # the least disturbed run of each path
     paired = statistics.median(x / y for x, y in zip(dlx, hand, strict=True))
     runs = (hand, same, dlx, bar)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     if case.data == "cifar10":
-        where += f", {len(build('data', cfg['data'], seed=cfg['seed']).splits['train'][1])} training images"
+        where += f", {len(data.splits['train'][1])} training images"
     return {"model": label, "hand": h, "same": s, "dlx": d, "bar": b, "paired": paired, "target": case.target,
             "runs": runs, "device": where, "epochs": epochs}  # fmt: skip
 
