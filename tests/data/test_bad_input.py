@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_dirs, run_dlx, run_in_process
+from tests.conftest import run_dirs, run_in_process
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_a_damaged_data_file_is_one_line_naming_it(damaged, workdir: Path, tmp_p
     root = tmp_path / "files"
     root.mkdir()
     overrides, path = damaged(root)
-    result = run_dlx("train", *overrides, "trainer=smoke", cwd=workdir)
+    result = run_in_process("train", *overrides, "trainer=smoke", cwd=workdir)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"dlx train: config error: {path}"), lines

@@ -9,7 +9,7 @@ import pytest
 from dlx.config.errors import ConfigError
 from dlx.data.csv_file import csv
 from dlx.data.source import collect_problems
-from tests.conftest import build, run_dirs, run_dlx, run_in_process
+from tests.conftest import build, run_dirs, run_in_process
 from tests.data.formats_csv import SMOKE_FILES, read_back, write_csv
 
 read_source = csv.__wrapped__  # the loader alone, before splitting, cleaning and normalizing
@@ -205,7 +205,7 @@ def test_unset_path_is_a_config_error_naming_the_key(tmp_path: Path):
 
 def test_dlx_train_on_a_csv_and_a_missing_target_column(workdir: Path):
     overrides = SMOKE_FILES["csv"](workdir)
-    done = run_dlx("train", "data=csv", *overrides, "trainer=smoke", "runs_dir=runs", cwd=workdir)
+    done = run_in_process("train", "data=csv", *overrides, "trainer=smoke", "runs_dir=runs", cwd=workdir)
     assert done.returncode == 0, done.stderr
     (run,) = run_dirs(workdir / "runs")
     assert (run / "status").read_text().startswith("completed")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from tests.conftest import DLX, run_dirs, run_dlx
+from tests.conftest import DLX, run_dirs, run_in_process
 from tests.reliability.tally import record, scale
 
 # checkpoint_every_s=0.1: epochs of about that length, so kills land both between held improvements and writes
@@ -107,7 +107,7 @@ def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path: Path):
     kills, rng = scale("DLX_KILLS", 3), random.Random(0)
     whole = tmp_path / "whole"
     whole.mkdir()
-    done = run_dlx("train", *RUN, "trainer.progress=false", cwd=whole)
+    done = run_in_process("train", *RUN, "trainer.progress=false", cwd=whole)  # the killed runs are real processes
     assert done.returncode == 0, done.stderr
     (reference,) = run_dirs(whole / "runs")
 
@@ -124,7 +124,7 @@ def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path: Path):
             lost += files_lost(run)
             killed = hit != "after the end"  # a run that ended first was not killed: not a kill survived
             tried, this_run, args = tried + killed, this_run + killed, ["resume=latest"]
-        final = run_dlx("train", "resume=latest", cwd=workdir)
+        final = run_in_process("train", "resume=latest", cwd=workdir)
         (run,) = run_dirs(workdir / "runs")
         ok = final.returncode == 0 and (run / "status").read_text().startswith("completed")
         if ok and same_result(reference, run):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import run_dirs, run_dlx
+from tests.conftest import run_dirs, run_in_process
 
 # one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("report-html")
@@ -27,9 +27,9 @@ MPL_BLUE = (31, 119, 180)  # matplotlib's first line colour: on screen only if t
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
-    """A two-epoch smoke run, trained by the installed `dlx` command."""
+    """A two-epoch smoke run."""
     work = tmp_path_factory.mktemp("report")
-    out = run_dlx("train", "trainer=smoke", "trainer.max_epochs=2", cwd=work)
+    out = run_in_process("train", "trainer=smoke", "trainer.max_epochs=2", cwd=work)
     assert out.returncode == 0, out.stderr
     (run,) = run_dirs(work / "runs")
     return run

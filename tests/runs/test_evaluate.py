@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_dirs, run_dlx
+from tests.conftest import run_dirs, run_dlx, run_in_process
 
 # one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("runs-evaluate")
@@ -16,7 +16,7 @@ def trained(tmp_path_factory) -> Path:
     """A digits run with a non-trivial pipeline (dropout, label smoothing) to evaluate; the working directory."""
     work = tmp_path_factory.mktemp("eval")
     args = ["model=mlp", "trainer.max_epochs=3", "trainer.progress=false", "reg=[dropout,label_smoothing]"]
-    done = run_dlx("train", *args, cwd=work)
+    done = run_in_process("train", *args, cwd=work)
     assert done.returncode == 0, done.stderr
     return work
 
@@ -24,14 +24,14 @@ def trained(tmp_path_factory) -> Path:
 def test_eval_reproduces_the_runs_test_and_val_metrics(trained: Path):
     (run,) = run_dirs(trained / "runs")
     report = json.loads((run / "report.json").read_text())
-    out = run_dlx("eval", "latest", cwd=trained)
+    out = run_dlx("eval", "latest", cwd=trained)  # the installed command; the rest run in-process
     assert out.returncode == 0, out.stderr
     again = json.loads((run / "eval" / "test.json").read_text())
     for key in ("test_acc", "test_loss", "f1_macro", "precision_macro", "recall_macro"):
         assert again[key] == pytest.approx(report[key], abs=1e-6), key
     assert again["confusion_matrix"] == report["confusion_matrix"]
     assert f"{report['test_acc']:.4f}" in out.stdout
-    val = run_dlx("eval", run.name, "split=val", cwd=trained)  # a unique prefix of the name works too
+    val = run_in_process("eval", run.name, "split=val", cwd=trained)  # a unique prefix of the name works too
     assert val.returncode == 0, val.stderr
     on_val = json.loads((run / "eval" / "val.json").read_text())
     assert on_val["test_acc"] == pytest.approx(report["best_val_acc"], abs=1e-6), "val accuracy of the best epoch"
@@ -39,7 +39,7 @@ def test_eval_reproduces_the_runs_test_and_val_metrics(trained: Path):
 
 def test_eval_on_other_data_settings_writes_its_own_file(trained: Path):
     (run,) = run_dirs(trained / "runs")
-    out = run_dlx("eval", "latest", "data=digits", "data.test_fraction=0.3", cwd=trained)
+    out = run_in_process("eval", "latest", "data=digits", "data.test_fraction=0.3", cwd=trained)
     assert out.returncode == 0, out.stderr
     other = json.loads((run / "eval" / "test-digits.json").read_text())
     assert other["samples"] == 540 and other["data"] == "digits"
@@ -80,7 +80,7 @@ def test_a_corrupt_checkpoint_is_named(tmp_path: Path, trained: Path):
     data = best.read_bytes()
     best.unlink()
     best.write_bytes(data[: len(data) // 3])
-    out = run_dlx("eval", str(copy), cwd=tmp_path)
+    out = run_in_process("eval", str(copy), cwd=tmp_path)
     assert out.returncode == 2 and f"RUN: {best} is damaged or cut short" in out.stderr
 
 

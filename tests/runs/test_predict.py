@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dlx.runs.restore import restore_run
-from tests.conftest import run_dirs, run_dlx
+from tests.conftest import run_dirs, run_dlx, run_in_process
 from tests.data.formats_csv import write_csv
 
 # one worker runs the whole module, so its module-scoped runs are trained once (make test: --dist loadgroup)
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.xdist_group("runs-predict")
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("predict")
-    done = run_dlx("train", "model=mlp", "trainer.max_epochs=10", "trainer.progress=false", cwd=work)
+    done = run_in_process("train", "model=mlp", "trainer.max_epochs=10", "trainer.progress=false", cwd=work)
     assert done.returncode == 0, done.stderr
     return work
 
@@ -33,7 +33,7 @@ def raw_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
 def test_npy_predictions_are_the_models_and_mostly_right(digits_run: Path):
     x, y = raw_digits(20)
     np.save(digits_run / "batch.npy", x)
-    out = run_dlx("predict", "latest", "batch.npy", "--json", cwd=digits_run)
+    out = run_dlx("predict", "latest", "batch.npy", "--json", cwd=digits_run)  # the installed command
     assert out.returncode == 0, out.stderr
     predictions = json.loads(out.stdout)
     assert [p["input"] for p in predictions] == [f"batch.npy[{i}]" for i in range(20)]
@@ -56,21 +56,21 @@ def test_an_image_file_is_resized_and_predicted_like_the_array(digits_run: Path)
         images.append(f"digit{i}.png")
         np.save(digits_run / f"digit{i}.npy", x[i])  # one sample: shape (1, 8, 8)
         arrays.append(f"digit{i}.npy")
-    by_image = json.loads(run_dlx("predict", "latest", *images, "--json", cwd=digits_run).stdout)
-    by_array = json.loads(run_dlx("predict", "latest", *arrays, "--json", cwd=digits_run).stdout)
+    by_image = json.loads(run_in_process("predict", "latest", *images, "--json", cwd=digits_run).stdout)
+    by_array = json.loads(run_in_process("predict", "latest", *arrays, "--json", cwd=digits_run).stdout)
     agree = [a["class"] == b["class"] for a, b in zip(by_image, by_array, strict=True)]
     assert sum(agree) >= 4, (by_image, by_array)
 
 
 def test_csv_rows_are_encoded_with_the_training_columns(tmp_path: Path):
     table = write_csv(tmp_path / "t.csv", rows=150)
-    done = run_dlx(
+    done = run_in_process(
         "train", "data=csv", f"data.path={table}", "data.target=label", "model=mlp", "trainer.max_epochs=40",
         "trainer.progress=false", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     new = write_csv(tmp_path / "new.csv", rows=30, seed=7)  # same rule, other rows, with gaps and NA colours
-    out = run_dlx("predict", "latest", str(new), "--json", cwd=tmp_path)
+    out = run_in_process("predict", "latest", str(new), "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     predictions = json.loads(out.stdout)
     import csv

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.xdist_group("runs-safe_loading")
 def trained(tmp_path_factory) -> Path:
     """One real smoke run (cnn on digits); tests change copies of it."""
     work = tmp_path_factory.mktemp("trained")
-    done = run_dlx("train", "trainer=smoke", cwd=work)
+    done = run_in_process("train", "trainer=smoke", cwd=work)
     assert done.returncode == 0, done.stderr
     (run,) = run_dirs(work / "runs")
     return run

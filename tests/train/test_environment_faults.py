@@ -136,7 +136,7 @@ def test_report_over_the_file_size_limit_fails_the_run_and_names_the_file(workdi
 
 def test_disk_full_while_saving_the_checkpoint_fails_the_run_and_names_the_file(workdir: Path, tmpfs):
     runs = tmpfs(128) / "runs"  # room for the configs and the status, not for a ~290 KB checkpoint
-    out = run_dlx("train", *SMOKE, f"runs_dir={runs}", cwd=workdir)
+    out = run_in_process("train", *SMOKE, f"runs_dir={runs}", cwd=workdir)
     assert out.returncode == 1
     line = one_line(out.stderr)
     assert f"error: cannot write {runs}/cnn-digits/" in line

@@ -25,7 +25,7 @@ def test_config_dir_flag_is_searched_first(workdir: Path, tmp_path: Path):
     mine = tmp_path / "mine" / "optim"
     mine.mkdir(parents=True)
     (mine / "adam.yaml").write_text("# slow adam.  dlx train\n_target_: dlx.optim.adam.adam\nlr: 0.0123\n")
-    out = run_dlx("train", "--config-dir", str(tmp_path / "mine"), *SMOKE, cwd=workdir)
+    out = run_in_process("train", "--config-dir", str(tmp_path / "mine"), *SMOKE, cwd=workdir)
     assert out.returncode == 0, out.stderr
     [run] = run_dirs(workdir / "runs")
     assert yaml.safe_load((run / "config.yaml").read_text())["optim"]["lr"] == 0.0123

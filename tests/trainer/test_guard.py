@@ -6,11 +6,13 @@ import lightning.pytorch as L
 import pytest
 import torch
 
-from tests.conftest import build, run_dirs, run_dlx
+from tests.conftest import build, run_dirs, run_in_process
 
 
 def test_a_huge_learning_rate_fails_the_run_with_the_step_and_a_hint(workdir: Path):
-    out = run_dlx("train", "model=mlp", "optim=sgd", "optim.lr=1e6", "sched=none", "trainer.max_epochs=3", cwd=workdir)
+    out = run_in_process(
+        "train", "model=mlp", "optim=sgd", "optim.lr=1e6", "sched=none", "trainer.max_epochs=3", cwd=workdir
+    )
     assert out.returncode == 1, out.stderr
     [line] = out.stderr.strip().splitlines()
     assert line.startswith("dlx train: error: NonFiniteLoss: ") and " at step " in line, line
