@@ -5,7 +5,7 @@ DLX := $(VENV)/bin/dlx
 STAMP := $(VENV)/.dlx-installed
 ARGS ?=
 
-.PHONY: setup chromium train test smoke lint bench bench-search reliability clean
+.PHONY: setup chromium train test smoke lint bench bench-search reliability device-kit clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,15 @@ bench: $(STAMP)
 	$(PY) bench/aug_throughput.py
 	$(PY) bench/speed_options.py
 	$(PY) bench/table.py
+
+# The GPU rows of make bench on the lent GPU machine (python3 there has torch and Lightning, and no network):
+# wheels of the three packages it lacks, at .venv's versions, into .whl/; then bench/on_device.sh there.
+KIT := hydra-core omegaconf antlr4-python3-runtime
+device-kit: $(STAMP)
+	rm -rf .whl && mkdir .whl
+	$(PY) -m pip wheel --quiet --no-deps -w .whl $$($(PY) -c "import importlib.metadata as m, sys; \
+	  print(' '.join(f'{d}=={m.version(d)}' for d in sys.argv[1:]))" $(KIT))
+	@ls .whl
 
 # several minutes: parallel trials, Hyperband against the full grid, TPE against random (3 seeds)
 bench-search: $(STAMP)

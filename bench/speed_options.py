@@ -55,24 +55,36 @@ def samples_per_second(cfg: dict, scratch: str) -> float:
     return len(exp.data.train_targets()) / statistics.median(seconds)
 
 
+def chosen_variants(variants: dict[str, list[str]], names: list[str] | None) -> dict[str, list[str]]:
+    """--variants: the baseline, which every ratio divides by, and the named ones; an unknown name is an error."""
+    if not names:
+        return variants
+    if unknown := [name for name in names if name not in variants]:
+        raise SystemExit(f"speed_options.py: no variant {unknown[0]!r}; valid: {', '.join(map(repr, variants))}")
+    baseline = next(iter(variants))
+    return {name: extra for name, extra in variants.items() if name == baseline or name in names}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="epochs per variant; the first is left out")
     parser.add_argument("--samples", type=int, default=2000, help="training images on a CPU (a GPU uses all)")
+    parser.add_argument("--variants", nargs="+", metavar="NAME", help="only these variants (the baseline always)")
+    parser.add_argument("--written", type=int, default=50_000, help=argparse.SUPPRESS)  # tests: fewer images
     args = parser.parse_args()
     gpu = torch.cuda.is_available()
     if not gpu:
         torch.set_num_threads(2)
     register_resolvers()
     quiet_lightning()
-    variants = GPU_VARIANTS if gpu else CPU_VARIANTS
+    variants = chosen_variants(GPU_VARIANTS if gpu else CPU_VARIANTS, args.variants)
     device = torch.cuda.get_device_name(0) if gpu else f"CPU, {torch.get_num_threads()} threads"
     rows = []
     with tempfile.TemporaryDirectory(prefix="dlx-bench-") as scratch:
-        write_cifar10(Path(scratch), n_train=50_000, n_test=10_000)
+        write_cifar10(Path(scratch), n_train=args.written, n_test=args.written // 5)
         base = ["sched=none", f"data.root={scratch}", "data.batch_size=128", "trainer.limit_test_batches=1"]
         if not gpu:
-            base += [f"data.subset={args.samples / 60_000:.6f}"]
+            base += [f"data.subset={min(1.0, args.samples / (args.written + args.written // 5)):.6f}"]
         for name, extra in variants.items():
             cfg = compose_cfg("resnet", args.epochs, progress=False, extra=["data=cifar10", *base, *extra])
             rate = samples_per_second(cfg, scratch)

@@ -71,6 +71,11 @@ def case_device(case: Case) -> torch.device:
     return torch.device("cuda" if case.on_gpu and torch.cuda.is_available() else "cpu")
 
 
+def row_name(label: str, device: torch.device) -> str:
+    """results.json's key of a case's row: a GPU run gets a row of its own, so the CPU run's row stays."""
+    return f"{label} (GPU)" if device.type == "cuda" else label
+
+
 def case_overrides(
     case: Case, device: torch.device, root: str | None, cifar_samples: int, written: int = CIFAR_TRAIN
 ) -> list[str]:
@@ -188,8 +193,8 @@ def measure(label: str, epochs: int, repeats: int, scratch: str, args: argparse.
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     if case.data == "cifar10":
         where += f", {len(data.splits['train'][1])} training images"
-    return {"model": label, "hand": h, "same": s, "dlx": d, "bar": b, "paired": paired, "target": case.target,
-            "runs": runs, "device": where, "epochs": epochs}  # fmt: skip
+    return {"model": row_name(label, device), "hand": h, "same": s, "dlx": d, "bar": b, "paired": paired,
+            "target": case.target, "runs": runs, "device": where, "epochs": epochs}  # fmt: skip
 
 
 def parse_args() -> argparse.Namespace:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,18 @@ def test_on_a_gpu_machine_the_cpu_targets_stay_on_the_cpu_and_the_cifar_case_mov
     extra = overhead.case_overrides(cifar, device, "/data", 2000)
     assert "trainer.accelerator=gpu" in extra and "data.root=/data" in extra
     assert not any(o.startswith("data.subset=") for o in extra), "a GPU trains on all 50,000 images"
+
+
+def test_a_gpu_run_of_the_cifar_case_gets_its_own_row_and_keeps_the_cpu_one(tmp_path: Path, monkeypatch):
+    overhead, results = load("train_overhead"), load("results")
+    assert overhead.row_name("cifar resnet", torch.device("cpu")) == "cifar resnet"
+    assert overhead.row_name("cifar resnet", torch.device("cuda")) == "cifar resnet (GPU)"
+    monkeypatch.setenv("DLX_BENCH_RESULTS", str(tmp_path / "results.json"))
+    cpu_row = {"name": "cifar resnet", "ratio": 1.18, "device": "CPU, 2 threads"}
+    results.save("train_overhead", [cpu_row], merge_key="name")
+    results.save("train_overhead", [{"name": "cifar resnet (GPU)", "ratio": 1.02, "device": "H200"}], merge_key="name")
+    saved = json.loads((tmp_path / "results.json").read_text())["train_overhead"]["rows"]
+    assert [(row["name"], row["ratio"]) for row in saved] == [("cifar resnet", 1.18), ("cifar resnet (GPU)", 1.02)]
 
 
 def test_without_a_gpu_the_cifar_case_trains_a_share_on_the_cpu():
@@ -103,6 +116,16 @@ def test_an_unknown_case_is_a_one_line_error():
     assert "Traceback" not in done.stderr
 
 
+def test_speed_options_can_measure_a_few_variants_and_always_keeps_the_baseline():
+    speed = load("speed_options")
+    chosen = speed.chosen_variants(speed.GPU_VARIANTS, ["compile", "precision=16-mixed"])
+    assert list(chosen) == ["baseline (32-true)", "compile", "precision=16-mixed"]
+    assert chosen["compile"] == ["trainer.compile=true"]
+    assert speed.chosen_variants(speed.CPU_VARIANTS, None) == speed.CPU_VARIANTS
+    with pytest.raises(SystemExit, match="no variant 'fp8'; valid: 'baseline \\(32-true\\)', 'precision=bf16-mixed'"):
+        speed.chosen_variants(speed.CPU_VARIANTS, ["fp8"])
+
+
 def test_a_gpu_torch_cannot_use_is_named_so_the_empty_gpu_rows_are_explained(monkeypatch):
     results = load("results")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -115,3 +138,31 @@ def test_a_gpu_torch_cannot_use_is_named_so_the_empty_gpu_rows_are_explained(mon
     monkeypatch.setattr(results.shutil, "which", lambda name: None)
     monkeypatch.setattr(results.Path, "exists", lambda self: False)
     assert results.unused_gpu_warning() == "", "no GPU at all"
+
+
+def test_on_device_script_refuses_without_its_wheels_or_a_gpu_and_says_what_to_do(tmp_path: Path):
+    """bench/on_device.sh, the one call of the lent GPU machine: its two refusals, each before any benchmark."""
+    repo = tmp_path / "repo"
+    (repo / "bench").mkdir(parents=True)
+    (repo / "bench" / "on_device.sh").write_bytes((BENCH / "on_device.sh").read_bytes())
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "PYTHON": sys.executable}
+    env["DLX_DEVICE_SITE"] = str(tmp_path / "site")
+    env.pop("DLX_DEVICE_CPU_OK", None)
+    script = ["bash", str(repo / "bench" / "on_device.sh")]
+    done = subprocess.run(script, env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "no wheels in .whl/: run make device-kit" in done.stderr
+
+    # a wheel with no files stands in for the kit: the refusal comes from the GPU check after the install
+    wheel = repo / ".whl" / "empty_kit-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as whl:
+        whl.writestr("empty_kit-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: empty-kit\nVersion: 1.0\n")
+        whl.writestr("empty_kit-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr("empty_kit-1.0.dist-info/RECORD", "")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the script would measure it")
+    done = subprocess.run(script, env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "torch sees no CUDA GPU here, so there are no GPU figures to measure" in done.stderr
+    assert (tmp_path / "site" / "empty_kit-1.0.dist-info").is_dir(), "the carried wheels were installed first"
+    assert not (tmp_path / "out" / "results.json").exists(), "no benchmark ran"
