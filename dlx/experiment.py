@@ -36,6 +36,7 @@ class Experiment:
 def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Callable[[], Path]) -> Experiment:
     """cfg: the resolved config as plain containers; choices: group -> option (for messages)."""
     validate_config(cfg)
+    check_monitored_metrics(cfg)
     # the data first: its errors (a split that cannot be stratified, a damaged file) come before Lightning's
     # 3-4 s import. It draws from its own seeded generators, so seeding after it changes no number.
     data = build("data", cfg["data"], seed=data_seed(cfg))
@@ -209,6 +210,17 @@ def train_size(data) -> int:
     """Training samples per epoch (after imbalance resampling): what the batches of an epoch split."""
     loader = data.train_dataloader()
     return loader.size if hasattr(loader, "size") else len(loader.sampler)
+
+
+def check_monitored_metrics(cfg: Mapping) -> None:
+    """A reg option that watches a val metric (early stopping) needs validation: Lightning would fail only at
+    the first epoch's end."""
+    if cfg["trainer"].get("limit_val_batches", 1.0) != 0:
+        return
+    for name, node in options(cfg.get("reg")):
+        if "monitor" in node:
+            raise ConfigError(f"reg.{name}.monitor", f"{node['monitor']} needs validation, and "
+                              f"trainer.limit_val_batches=0 turns it off; validate, or drop reg={name}")  # fmt: skip
 
 
 def check_batch_split(batch_size: int, processes: int) -> None:

@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     try:
         resume = [a.partition("=")[2] for a in argv if a.startswith("resume=")]
         sweep_dir, saved, spec = resume_search(resume[-1], argv) if resume else new_search(argv, config_dir)
-        finish(sweep_dir, saved, spec)
+        return finish(sweep_dir, saved, spec)
     except RunInterrupted as e:  # Ctrl-C / SIGTERM inside a trial: the trial is recorded failed, the search stops
         where = sweep_dir or "SWEEP_DIR"
         print(f"dlx search: interrupted ({e}); continue with: dlx search resume={where}", file=sys.stderr)
@@ -43,7 +43,6 @@ def main(argv: list[str]) -> int:
         code, line = describe(e, argv, config_search_dirs(config_dir))
         print(f"dlx search: {line}", file=sys.stderr)
         return code
-    return 0
 
 
 def new_search(argv: list[str], config_dir: str | None):
@@ -61,6 +60,7 @@ def new_search(argv: list[str], config_dir: str | None):
     base = [a for a in argv if not a.startswith("search=")]
     check_space(spec, cfg, choices, argv, config_dir)
     validate_config(cfg)
+    check_objective_is_logged(spec, cfg)
     name = choices.get("search") or "search"
     sweep_dir = create_unique_dir(Path(cfg["runs_dir"]) / "sweeps" / name)
     saved = {
@@ -101,6 +101,14 @@ def check_space(spec, cfg: dict, choices: dict, base: list[str], config_dir: str
         picks = [override(d.key, corner_value(d, corner)) for d in spec.dimensions]
         corner_cfg, _ = compose_config([*base, *picks], config_dir)
         validate_config(corner_cfg)
+        check_objective_is_logged(spec, corner_cfg)
+
+
+def check_objective_is_logged(spec, cfg: dict) -> None:
+    """A val_* objective needs validation: without it every trial would fail at its first epoch's end."""
+    if spec.objective.startswith("val_") and cfg["trainer"].get("limit_val_batches", 1.0) == 0:
+        raise ConfigError("search.objective", f"{spec.objective} needs validation, and trainer.limit_val_batches=0 "
+                          "turns it off; validate, or use train_acc or train_loss")  # fmt: skip
 
 
 def corner_value(d, corner: int):
@@ -127,7 +135,7 @@ def resume_search(path: str, argv: list[str]):
     return sweep_dir, saved, spec
 
 
-def finish(sweep_dir: Path, saved: dict, spec) -> None:
+def finish(sweep_dir: Path, saved: dict, spec) -> int:
     from dlx.experiment import quiet_lightning
     from dlx.search import output
     from dlx.search.study import open_study, run_search
@@ -141,3 +149,10 @@ def finish(sweep_dir: Path, saved: dict, spec) -> None:
     output.write_plots(sweep_dir, study)
     best = output.best_trial(study)
     output.print_table(rows, spec, sweep_dir, best.number if best else None)
+    if best is None:  # nothing to pick from: a search that found nothing has failed
+        failed = [r for r in rows if r["state"] == "fail"]
+        first = next((f": {r['error']}" for r in failed if r["error"]), "")
+        summary = f"no trial completed ({len(failed)} of {len(rows)} failed{first})"
+        print(f"dlx search: {summary}; see {sweep_dir}/trials.csv", file=sys.stderr)
+        return 1
+    return 0

@@ -212,8 +212,9 @@ def fit_and_test(exp) -> dict:
     return {
         "run_dir": str(exp.run_dir),
         **evaluate_split(net, test, data.num_classes),
-        "best_val_acc": float(trainer.checkpoint_callback.best_model_score or float("nan")),
-        "best_epoch": best_ckpt["epoch"],
+        "best_val_acc": best_score(trainer.checkpoint_callback),
+        # the tested checkpoint's epoch; None without validation (the last epoch's weights were tested)
+        "best_epoch": None if trainer.checkpoint_callback.best_model_score is None else best_ckpt["epoch"],
         "epochs_run": trainer.current_epoch,
         **convergence(read_val_accs(metrics_csv)),
         "train_seconds": train_seconds,
@@ -226,6 +227,12 @@ def fit_and_test(exp) -> dict:
         "class_names": data.class_names,
         **provenance(module.device),
     }
+
+
+def best_score(checkpoint) -> float | None:
+    """The best epoch's val accuracy; None where validation was off (trainer.limit_val_batches=0): JSON has no NaN."""
+    score = checkpoint.best_model_score
+    return None if score is None else float(score)
 
 
 def print_data_cleaning(report: dict) -> None:
@@ -243,7 +250,11 @@ def print_summary(report: dict) -> None:
 
     table = Table(title="dlx train", show_header=False)
     table.add_row("run directory", report["run_dir"])
-    table.add_row("best val accuracy", f"{report['best_val_acc']:.4f} (epoch {report['best_epoch']})")
+    if report["best_val_acc"] is None:
+        last = report["epochs_run"] - 1
+        table.add_row("best val accuracy", f"none, validation off: tested the last epoch ({last})")
+    else:
+        table.add_row("best val accuracy", f"{report['best_val_acc']:.4f} (epoch {report['best_epoch']})")
     table.add_row("test accuracy", f"{report['test_acc']:.4f}")
     table.add_row("macro F1", f"{report['f1_macro']:.4f} (weighted {report['f1_weighted']:.4f})")
     latency = f"{report['latency_ms_per_sample_p50']:.4f} ms/sample p50 at batch size {report['eval_batch_size']}"

@@ -32,7 +32,7 @@ def job_rows(sweep_dir: Path) -> list[dict]:
                 "job": job.name,
                 "overrides": " ".join(overrides),
                 "status": status,
-                **{m: report.get(m, "") for m in METRICS},
+                **{m: "" if report.get(m) is None else report[m] for m in METRICS},  # "": none (no validation)
                 "error": message,
             }
         )
@@ -83,8 +83,10 @@ def mean_std_rows(rows: list[dict]) -> list[dict]:
             continue
         row = {"setting": name or "(defaults)", "jobs": len(members)}
         for m in METRICS:
-            values = [float(r[m]) for r in members]
-            row[f"{m}_mean"], row[f"{m}_std"] = statistics.fmean(values), statistics.stdev(values)
+            values = [float(r[m]) for r in members if r[m] != ""]
+            enough = len(values) >= 2
+            row[f"{m}_mean"] = statistics.fmean(values) if enough else ""
+            row[f"{m}_std"] = statistics.stdev(values) if enough else ""
         out.append(row)
     return out
 
@@ -104,7 +106,10 @@ def write_and_print_mean_std(rows: list[dict], sweep_dir: Path) -> None:
     for col in ("setting", "jobs", "test acc", "macro F1", "best val acc"):
         table.add_column(col)
     for r in rows:
-        cells = [f"{r[f'{m}_mean']:.4f} ± {r[f'{m}_std']:.4f}" for m in ("test_acc", "f1_macro", "best_val_acc")]
+        cells = [
+            f"{r[f'{m}_mean']:.4f} ± {r[f'{m}_std']:.4f}" if r[f"{m}_mean"] != "" else "-"
+            for m in ("test_acc", "f1_macro", "best_val_acc")
+        ]
         table.add_row(r["setting"], str(r["jobs"]), *cells)
     Console().print(table)
 

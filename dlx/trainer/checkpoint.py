@@ -146,6 +146,14 @@ class RunCheckpoint(ModelCheckpoint):
             self._last_checkpoint_saved = ""  # write last.ckpt itself (over the link, atomically)
         super()._save_last_checkpoint(trainer, monitor_candidates)
 
+    def _save_topk_checkpoint(self, trainer, monitor_candidates) -> None:
+        """Validation off (trainer.limit_val_batches=0): no epoch is best, last.ckpt is the run's model, and
+        Lightning's warning that val/acc was never logged would be noise. A run that validates and lacks
+        val/acc still gets it."""
+        if self.monitor not in monitor_candidates and not any(key.startswith("val/") for key in monitor_candidates):
+            return
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+
     def _save_checkpoint(self, trainer, filepath: str) -> None:
         """Written now when due (or at the fit's last epoch), else kept in memory until the next write."""
         io = trainer.strategy.checkpoint_io

@@ -75,6 +75,22 @@ def test_a_crashing_trial_is_recorded_and_the_search_goes_on(workdir: Path):
     assert rows["9"]["state"] == "fail" and "needs images of at least" in rows["9"]["error"]
 
 
+def test_a_search_where_every_trial_failed_exits_1_and_names_the_first_error(workdir: Path):
+    conf = workdir / "conf" / "search"
+    conf.mkdir(parents=True)
+    (conf / "crash.yaml").write_text(
+        "# depth 9 cannot fit 8x8 digits.  dlx search search=crash\n_target_: dlx.search.spec.search\n"
+        "sampler: grid\npruner: none\nspace:\n  model.depth: choice(9, 10)\n"
+    )
+    out = run_in_process("search", "search=crash", "trainer=smoke", cwd=workdir)
+    assert out.returncode == 1, out.stderr
+    sweep = sweep_of(workdir, "crash")
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("dlx search: no trial completed (2 of 2 failed: ConfigError: model: model=cnn as configured")
+    assert last.endswith(f"see {sweep.relative_to(workdir)}/trials.csv")
+    assert [r["state"] for r in trials(sweep)] == ["fail", "fail"]
+
+
 def finished_trials(sweep: Path) -> int:
     """Counted from study.db opened read-only: Optuna's own load_study may create the schema while the search
     is still creating it, and the search's create then fails (seen once in CI as exit 1 before the kill)."""
@@ -134,6 +150,10 @@ BAD = [
     ({"space": {"model.dropout": "uniform(0.0, 1.5)"}}, "model.dropout"),
     ({"space": {"model": "choice(cnn, nope)"}}, "model: unknown option 'nope'"),
     ({"reduction_factor": 1}, "search.reduction_factor: must be 2 or more"),
+    (  # a corner of the space turns validation off: every trial would fail at its first epoch's end
+        {"space": {"trainer.limit_val_batches": "choice(1, 0)"}},
+        "search.objective: val_acc needs validation, and trainer.limit_val_batches=0 turns it off",
+    ),
     ({"launcher": "ray"}, "search.launcher: got 'ray'"),
     ({"launcher": "submitit_slurm"}, "search.launcher: submitit_slurm: no SLURM here (srun not found)"),
     ({"cluster": {"timeout_min": 5}}, "search.cluster: applies to launcher=submitit_local or submitit_slurm only"),

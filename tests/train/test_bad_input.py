@@ -20,6 +20,10 @@ CASES = [
     (["model.depth=4"], "model=cnn as configured needs images of at least 16x16"),
     (["data.val_fraction=0.6", "data.test_fraction=0.5"], "val_fraction + test_fraction must be < 1, got 1.1"),
     (["trainer=tpu"], "trainer: accelerator=tpu"),
+    (
+        ["reg=[early_stopping]", "trainer.limit_val_batches=0"],
+        "reg.early_stopping.monitor: val/acc needs validation, and trainer.limit_val_batches=0 turns it off",
+    ),
     *(
         [(["trainer=gpu"], "trainer.accelerator: gpu needs a CUDA GPU, and this machine has none; trainer=cpu trains")]
         if not __import__("torch").cuda.is_available()

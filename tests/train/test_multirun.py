@@ -80,6 +80,28 @@ def test_a_multirun_over_folds_reports_mean_and_std(workdir: Path):
     assert "mean ± std over folds / seeds" in out.stdout
 
 
+def test_runs_without_validation_report_no_val_accuracy_in_strict_json_and_the_sweep_still_sums_up(workdir: Path):
+    out = run_in_process(
+        "train", "-m", "data=iris", "model=mlp", "seed=1,2", "trainer.max_epochs=2", "trainer.limit_val_batches=0",
+        "trainer.progress=false", cwd=workdir,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    sweep = sweep_dir(workdir)
+
+    def no_nan(name):
+        raise AssertionError(f"report.json holds {name}, which JSON does not have")
+
+    for job in ("0", "1"):
+        report = json.loads((sweep / job / "report.json").read_text(), parse_constant=no_nan)
+        assert report["best_val_acc"] is None and report["best_epoch"] is None and 0 <= report["test_acc"] <= 1
+    with open(sweep / "summary.csv") as f:
+        assert [r["best_val_acc"] for r in csv.DictReader(f)] == ["", ""]
+    with open(sweep / "summary_mean_std.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["best_val_acc_mean"] == "" and float(row["test_acc_mean"]) >= 0
+    assert "mean ± std over folds / seeds" in out.stdout
+
+
 def test_the_joblib_launcher_runs_jobs_side_by_side_each_with_its_share_of_the_cores(workdir: Path):
     args = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "optim=sgd,adam", *SMOKE]
     out = run_dlx("train", "-m", *args, cwd=workdir)

@@ -1,8 +1,10 @@
 """Validation during fit runs in dlx's loop: Lightning's stays out, and hooks, modes, limits and metrics are kept."""
 
+import warnings
 from pathlib import Path
 
 import lightning.pytorch as L
+import pytest
 import torch
 
 from tests.conftest import build
@@ -92,6 +94,20 @@ def test_a_frozen_backbones_batch_norm_stays_in_eval_after_validation(tmp_path: 
 
 
 def test_without_validation_there_are_no_val_metrics_and_no_hooks(tmp_path: Path):
-    exp, record = fit_recorded([*RUN, "trainer.limit_val_batches=0"], tmp_path / "run")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exp, record = fit_recorded([*RUN, "trainer.limit_val_batches=0"], tmp_path / "run")
     assert record.calls == []
     assert "val_acc" not in exp.module.epoch_metrics
+    # no best epoch without validation: last.ckpt is the model, and Lightning's "monitored key" warning stays out
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["last.ckpt"]
+    assert not (tmp_path / "run" / "checkpoints" / "last.ckpt").is_symlink()
+    assert [str(w.message) for w in caught if "monitored key" in str(w.message)] == []
+
+
+def test_with_validation_a_missing_val_acc_is_still_warned_about(tmp_path: Path):
+    """The silence above is for runs without validation only: one that validates and lacks val/acc hears of it."""
+    exp = build([*RUN, "trainer.max_epochs=1"], tmp_path / "run")
+    checkpoint = exp.trainer.checkpoint_callback
+    with pytest.warns(UserWarning, match="could not find the monitored key"):
+        checkpoint._save_topk_checkpoint(exp.trainer, {"val/loss": torch.tensor(0.5), "epoch": torch.tensor(0)})
