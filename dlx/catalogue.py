@@ -44,9 +44,9 @@ def catalogue(dirs: list[Path]) -> list[Option]:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from dlx.args import Parser
 
-    p = argparse.ArgumentParser(prog="dlx list", description="List config groups and their options.")
+    p = Parser(prog="dlx list", description="List config groups and their options.")
     p.add_argument("group", nargs="?", help="show one group only (e.g. model)")
     p.add_argument("--config-dir", help="also list options from this directory (searched first, as dlx train does)")
     args = p.parse_args(argv)

@@ -6,6 +6,8 @@ dlx train model=resnet aug=flip
 import argparse
 import sys
 
+from dlx.args import Parser
+
 COMMANDS = {
     "train": "compose an experiment from config groups and train it (Hydra overrides; -m for a sweep)",
     "search": "hyperparameter search with Optuna: dlx search search=NAME [OVERRIDES] | dlx search resume=SWEEP_DIR",
@@ -42,7 +44,7 @@ ENTRY_POINTS = {
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="dlx",
         description="Config-driven deep-learning experiments.",
         epilog="`dlx train --help` lists the config groups and their options.",

@@ -49,7 +49,9 @@ def build_experiment(cfg: Mapping, choices: Mapping[str, str], open_run_dir: Cal
 
     L.seed_everything(cfg["seed"], workers=True, verbose=False)
     epochs = cfg["trainer"]["max_epochs"]
-    reg = combine([build(f"reg.{name}", node, total_epochs=epochs) for name, node in options(cfg.get("reg"))])
+    regs = {name: build(f"reg.{name}", node, total_epochs=epochs) for name, node in options(cfg.get("reg"))}
+    reg = combine(list(regs.values()))
+    check_batch_mixers(regs, data, choices)
     imbalance = build("imbalance", cfg["imbalance"]) if "_target_" in (cfg.get("imbalance") or {}) else None
     if imbalance is not None:
         data.use_imbalance(imbalance)
@@ -181,6 +183,24 @@ def check_augment(augment, data, choices: Mapping[str, str]) -> None:
         augment(data.sample_batch(2).clone())
     except (ValueError, RuntimeError) as e:
         raise ConfigError("aug", f"data={choices.get('data', '?')}: {str(e).splitlines()[0]}") from None
+
+
+def check_batch_mixers(regs: Mapping, data, choices: Mapping[str, str]) -> None:
+    """Mix one data batch with each reg option's mixer (cutmix, mixup), so one that cannot take this data (cutmix on
+    a table) fails before training, as an augmentation does. The random streams are put back: no number changes."""
+    import torch
+
+    mixers = [(name, mixer) for name, r in regs.items() for mixer in r.batch_mixers]
+    if not mixers:
+        return
+    x = data.sample_batch(2).clone()
+    target = torch.full((len(x), data.num_classes), 1 / data.num_classes, device=x.device)  # (2, K) probabilities
+    with torch.random.fork_rng(devices=[]):
+        for name, mixer in mixers:
+            try:
+                mixer(x, target)
+            except (ValueError, RuntimeError) as e:
+                raise ConfigError(f"reg.{name}", f"data={choices.get('data', '?')}: {str(e).splitlines()[0]}") from None
 
 
 def check_one_sample_batches(net, data) -> None:

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from dlx.args import Parser
+
 PIPELINE_KEYS = ("val_fraction", "test_fraction", "subset", "folds", "fold")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx data", description="Inspect a data set: dlx data check data=X [OVERRIDES]")
+    p = Parser(prog="dlx data", description="Inspect a data set: dlx data check data=X [OVERRIDES]")
     p.add_argument("action", choices=["check"])
     p.add_argument("--strict", action="store_true", help="exit 1 when a problem is found")
     p.add_argument("--out", default="data_check.json", help="where to write the findings (default: %(default)s)")

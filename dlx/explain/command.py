@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dlx.args import Parser
 from dlx.config.errors import ConfigError
 from dlx.config.trust import FLAG_HELP
 from dlx.explain.methods import GRADIENT_METHODS, IMPORTANCE_METHODS
@@ -24,9 +25,7 @@ WHOLE = {"n": 1, "patch": 1, "window": 1, "repeats": 1, "depth": 1, "seed": 0}  
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="dlx explain", description="Explain a run's model: attributions, importance, rules."
-    )
+    p = Parser(prog="dlx explain", description="Explain a run's model: attributions, importance, rules.")
     p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
     p.add_argument("settings", nargs="*", help=f"method={'|'.join(METHODS)}, split=, n=, patch=, target=, ...")
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
@@ -50,8 +49,10 @@ def settings_of(items: list[str]) -> dict:
                 raise ConfigError(key, f"got {value}; expected a whole number >= {WHOLE[key]}")
         else:
             out[key] = value
-    if out.get("method") not in METHODS:
-        raise ConfigError("method", f"got {out.get('method')!r}; valid: {', '.join(METHODS)}")
+    if "method" not in out:
+        raise ConfigError("method", f"missing; give method=NAME, one of: {', '.join(METHODS)}")
+    if out["method"] not in METHODS:
+        raise ConfigError("method", f"got {out['method']!r}; valid: {', '.join(METHODS)}")
     if out["split"] not in ("test", "val", "train"):
         raise ConfigError("split", f"got {out['split']!r}; valid: test, val, train")
     if out["target"] not in ("pred", "true"):

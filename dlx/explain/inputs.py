@@ -59,4 +59,11 @@ def convolution_layer(net: torch.nn.Module, model: str) -> torch.nn.Module:
             f"gradcam needs a convolutional model (model=cnn, resnet, densenet); model={model} has no convolution "
             "layer: use saliency, integrated_gradients or occlusion",
         )
+    if any(isinstance(m, torch.nn.MultiheadAttention) for m in net.modules()):
+        # its only convolution embeds the patches: a map of it shows the input, not where attention decided
+        raise ConfigError(
+            "method",
+            f"gradcam reads the last convolution, and in model={model} that is the patch embedding, before any "
+            "attention: use saliency, integrated_gradients or occlusion",
+        )
     return convs[-1]

@@ -153,7 +153,7 @@ def sweep_groups(sweep_dir: Path) -> tuple[list[dict], list[dict]]:
 
     rows = job_rows(sweep_dir)
     for r in rows:  # a completed job without its numbers (no report.json) cannot be averaged
-        if r["status"] == "completed" and any(number(r[m]) is None for m in METRICS):
+        if r["status"] == "completed" and number(r["test_acc"]) is None:  # best_val_acc is none without validation
             r["status"] = "completed, no report.json"
     done = [r for r in rows if r["status"] == "completed"]
     if not done:
@@ -162,14 +162,15 @@ def sweep_groups(sweep_dir: Path) -> tuple[list[dict], list[dict]]:
     members: dict[str, list[dict]] = {}
     for r in done:
         members.setdefault(setting(r["overrides"]), []).append(r)
-    common = set.intersection(*(set(s.split()) for s in members))  # overrides every job shares: not swept
+    # overrides every job shares, failed ones included: not swept (one job left still shows its swept value)
+    common = set.intersection(*(set(setting(r["overrides"]).split()) for r in rows))
     groups = []
     for name, jobs in members.items():
         row = repeated.get(name or "(defaults)")
         if row is None:
             row = {**{f"{m}_mean": number(jobs[0][m]) for m in METRICS}, **{f"{m}_std": None for m in METRICS}}
         swept = " ".join(o for o in name.split() if o not in common) or "(all jobs)"
-        stats = {f"{m}_{k}": row[f"{m}_{k}"] for m in METRICS for k in ("mean", "std")}
+        stats = {f"{m}_{k}": number(row[f"{m}_{k}"]) for m in METRICS for k in ("mean", "std")}  # "" -> None
         groups.append({"setting": swept, "jobs": len(jobs), "job_dirs": " ".join(j["job"] for j in jobs), **stats})
     return groups, [r for r in rows if r["status"] != "completed"]
 
@@ -321,9 +322,9 @@ def compare_sweep(sweep_dir: Path, out: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from dlx.args import Parser
 
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="dlx compare",
         description="Runs side by side (differing config keys, metrics, learning curves in one PNG), "
         "or one sweep directory as mean ± std per setting.",

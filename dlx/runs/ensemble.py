@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dlx.args import Parser
 from dlx.config.errors import ConfigError
 from dlx.config.trust import FLAG_HELP
 
@@ -20,7 +21,7 @@ METHODS = ("mean_prob", "vote")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx ensemble", description="Evaluate several runs' models as one ensemble.")
+    p = Parser(prog="dlx ensemble", description="Evaluate several runs' models as one ensemble.")
     p.add_argument("items", nargs="+", help="two or more runs, then method=mean_prob|vote and split=test|val")
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
     p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)

@@ -127,13 +127,18 @@ def evaluate_run(spec: str, overrides: list[str], runs_root: Path, trust_config:
         "split": split,
         "data": data_name,
         "samples": int(sum(len(y) for _, y in batches)),
-        **evaluate_split(run.net, batches, data.num_classes),  # what the run's report used: the same numbers
+        **named_for(split, evaluate_split(run.net, batches, data.num_classes)),  # the run's report's numbers
     }
     changed = bool(data_overrides)
     out = run.run_dir / "eval" / (f"{split}-{data_name}.json" if changed else f"{split}.json")
     out.parent.mkdir(exist_ok=True)
     write_json(out, result)
     return result, out
+
+
+def named_for(split: str, metrics: dict) -> dict:
+    """The report's test_acc / test_loss as val_acc / val_loss on split=val: the keys say which split they measure."""
+    return {f"{split}_{key[5:]}" if key.startswith("test_") else key: value for key, value in metrics.items()}
 
 
 def restored_data(spec: str, data_overrides: list[str], runs_root: Path, trust_config: bool):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlx.args import Parser, positive_int
 from dlx.config.errors import ConfigError
 from dlx.config.trust import FLAG_HELP
 
@@ -26,11 +27,11 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="dlx predict", description="Predict classes for new inputs with a run's model.")
+    p = Parser(prog="dlx predict", description="Predict classes for new inputs with a run's model.")
     p.add_argument("run", help="a run directory, a unique prefix of its name, latest, or an exported .onnx / .ts")
     p.add_argument("inputs", nargs="+", help="image files, CSV files (one prediction per row) or .npy arrays")
     p.add_argument("--json", action="store_true", help="print JSON: one object per prediction")
-    p.add_argument("--top", type=int, default=3, help="how many classes to show per input (default: %(default)s)")
+    p.add_argument("--top", type=positive_int, default=3, help="classes shown per input (default: %(default)s)")
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
     p.add_argument("--trust-config", action="store_true", help=FLAG_HELP)
     return p.parse_args(argv)
@@ -120,7 +121,14 @@ def read_npy(path: Path, in_shape: tuple[int, ...]) -> np.ndarray:
             str(path),
             f"has shape {tuple(array.shape)}; the run's model takes {in_shape} or (N, {', '.join(map(str, in_shape))})",
         )
-    return array.astype(np.float32)
+    if len(array) == 0:
+        raise ConfigError(str(path), f"holds no samples (shape {tuple(array.shape)})")
+    array = array.astype(np.float32)
+    finite = np.isfinite(array).reshape(len(array), -1).all(1)  # (N,): a sample with a NaN or inf is refused
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ConfigError(f"{path}[{bad}]", "holds NaN or inf; the model takes finite numbers")
+    return array
 
 
 def read_image(path: Path, in_shape: tuple[int, ...]) -> np.ndarray:
@@ -131,7 +139,10 @@ def read_image(path: Path, in_shape: tuple[int, ...]) -> np.ndarray:
     try:
         return decode(path.read_bytes(), in_shape)  # (C, H, W) in [0, 1], resized to the training size
     except Exception as e:
-        raise ConfigError(str(path), f"cannot be read as an image: {str(e).splitlines()[0]}") from None
+        reason = str(e).splitlines()[0]
+        if reason.startswith("cannot identify image file"):  # PIL's message names its in-memory buffer, not the file
+            reason = "PIL cannot identify it as an image file"
+        raise ConfigError(str(path), f"cannot be read as an image: {reason}") from None
 
 
 def read_csv(path: Path, run) -> np.ndarray:
@@ -144,6 +155,8 @@ def read_csv(path: Path, run) -> np.ndarray:
         raise ConfigError(str(path), f"is a table, but the run's model takes samples of shape {run.in_shape}")
     categories = encoding.get("categories", {})
     missing = set(encoding.get("missing", ["", "NA", "NaN", "nan"]))
+    if path.stat().st_size == 0:
+        raise ConfigError(str(path), f"is empty; expected a header row with columns {', '.join(columns)}")
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         absent = [c for c in columns if c not in (reader.fieldnames or [])]
@@ -160,7 +173,11 @@ def read_csv(path: Path, run) -> np.ndarray:
         for column in columns:
             value = (row[column] or "").strip()
             if column in categories:
-                vector += [float(value == c) for c in categories[column]]  # an unseen category: all zeros
+                if value not in categories[column] and value not in missing:  # a gap is all zeros, as in training
+                    known = ", ".join(map(repr, categories[column]))
+                    raise ConfigError(f"{path}:line {line}", f"column {column!r} holds {value!r}, a category the "
+                                      f"run never saw in training; it knows {known}")  # fmt: skip
+                vector += [float(value == c) for c in categories[column]]
             elif value in missing:
                 vector.append(np.nan)
             else:

@@ -201,9 +201,9 @@ def display_path(path: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from dlx.args import Parser
 
-    p = argparse.ArgumentParser(prog="dlx show", description="One run: differences from the defaults, metrics, files.")
+    p = Parser(prog="dlx show", description="One run: differences from the defaults, metrics, files.")
     p.add_argument("run", metavar="RUN", help="a run directory, a unique prefix of its name, or `latest`")
     p.add_argument("--runs-dir", default="runs", help="where to look for RUN (default: runs)")
     args = p.parse_args(argv)

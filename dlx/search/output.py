@@ -91,8 +91,11 @@ def write_plots(sweep_dir: Path, study) -> list[str]:
     plots = {"history": optuna_plots.plot_optimization_history, "importance": optuna_plots.plot_param_importances}
     for name, plot in plots.items():
         try:
-            ax = plot(study)
-        except (ValueError, RuntimeError, ZeroDivisionError):
+            with warnings.catch_warnings():
+                # too few trials: Optuna warns and draws equal importances, a plot that says nothing
+                warnings.filterwarnings("error", message="The number of trials is too small")
+                ax = plot(study)
+        except (ValueError, RuntimeError, ZeroDivisionError, UserWarning):
             continue  # too few completed trials for this plot
         figure = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
         figure.set_size_inches(8, 5)

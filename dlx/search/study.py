@@ -39,7 +39,8 @@ def create_or_load_study(url: str, tries: int = 5, **study_args):
     import optuna
     from sqlalchemy.exc import IntegrityError, OperationalError
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # ERROR: a failed trial's WARNING carries a whole traceback; dlx records its one-line error in trials.csv
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     for attempt in range(tries):
         try:
             storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})

@@ -60,6 +60,7 @@ def trainer(
     if strategy == "auto" and accelerator != "tpu" and (num_nodes > 1 or several(devices, accelerator)):
         strategy = "ddp"  # Lightning's own choice here would start the whole command again per device
     check_devices(strategy, accelerator, devices, num_nodes, sync_batchnorm)
+    check_precision(precision, accelerator)
     distributed = strategy != "auto"
     guard = StopOnNonFinite(check_gradients=not str(precision).startswith("16"))  # fp16's scaler skips inf steps
     loop = BatchLoop(limit_train_batches, accumulate_grad_batches)  # on one device Lightning sees one batch an epoch
@@ -99,6 +100,18 @@ def trainer(
         # Lightning's own launcher would start the whole command again per device, each with its own run directory
         raise ConfigError("trainer.strategy", f"auto with {built.num_devices} devices: set trainer.strategy=ddp")
     return built
+
+
+def check_precision(precision, accelerator: str) -> None:
+    """fp16 autocast on the CPU: Lightning warns and trains in bf16-mixed instead, a run other than the one asked."""
+    if str(precision) not in ("16-mixed", "16"):
+        return
+    import torch
+
+    gpu_here = torch.cuda.is_available() or torch.backends.mps.is_available()
+    if accelerator == "cpu" or (accelerator == "auto" and not gpu_here):
+        raise ConfigError("trainer.precision", f"{precision} (fp16 autocast) needs a GPU, and this run trains on the "
+                          "CPU; use bf16-mixed there")  # fmt: skip
 
 
 def several(devices, accelerator: str) -> bool:

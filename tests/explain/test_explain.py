@@ -141,6 +141,7 @@ def test_what_does_not_fit_is_one_line_before_any_work(table_run: Path, corner_r
         (table_run, ["method=gradcam"], "gradcam needs images or signals"),
         (corner_run, ["method=shap"], "patch: method=shap ranks groups of pixels"),
         (corner_run, ["method=magic"], "method: got 'magic'; valid: saliency"),
+        (corner_run, [], "method: missing; give method=NAME, one of: saliency"),
         (corner_run, ["method=saliency", "n=0"], "n: got 0"),
     ]
     for run, settings, message in cases:
@@ -163,3 +164,19 @@ def test_signals_get_line_plots_with_the_attribution_as_shading(tmp_path: Path):
     assert (run / "explain" / "integrated_gradients" / "attributions.png").stat().st_size > 1000
     summary = json.loads((run / "explain" / "integrated_gradients" / "summary.json").read_text())
     assert summary["kind"] == "signal"
+
+
+def test_gradcam_refuses_a_model_whose_only_convolution_embeds_patches_for_attention():
+    """A vision transformer's convolution is its patch embedding: a Grad-CAM map there shows the input, not the
+    decision. A CNN's last convolution is taken."""
+    import torch
+
+    from dlx.config.errors import ConfigError
+    from dlx.explain.inputs import convolution_layer
+
+    embed = torch.nn.Conv2d(1, 8, kernel_size=4, stride=4)
+    vit = torch.nn.ModuleDict({"embed": embed, "attend": torch.nn.MultiheadAttention(8, 2, batch_first=True)})
+    with pytest.raises(ConfigError, match="in model=transformer that is the patch embedding, before any attention"):
+        convolution_layer(vit, "transformer")
+    cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 4, 3))
+    assert convolution_layer(cnn, "cnn") is cnn[2]

@@ -100,7 +100,7 @@ def write_run(
     (run_dir / "checkpoints" / "best.ckpt").write_bytes(b"\0" * 1500)
     (run_dir / "data.json").write_text(json.dumps({"name": cfg["data"]["_target_"], "sizes": {"train": 100}}))
     if status == "completed" and test_acc is not None:
-        body = report(test_acc, best_val_acc, epochs, **(extra_report or {}))
+        body = {**report(test_acc, best_val_acc, epochs), **(extra_report or {})}  # extra_report may replace keys
         (run_dir / "report.json").write_text(json.dumps(body, indent=2))
     (run_dir / "status").write_text(status + ("\n" + message if message else "") + "\n")
     started = T0 + 60 * minute

@@ -144,3 +144,19 @@ def test_a_completed_job_without_report_is_left_out_not_averaged(capsys, runs: P
     (row,) = csv.DictReader(open("compare.csv"))
     assert row["jobs"] == "2" and float(row["test_acc_mean"]) == pytest.approx(0.91)
     assert "2 (completed, no report.json)" in capsys.readouterr().out
+
+
+def test_a_sweep_keeps_its_swept_value_when_one_job_is_left_and_takes_runs_without_validation(capsys, runs: Path):
+    no_val = {"best_val_acc": None, "best_epoch": None}  # what a run with trainer.limit_val_batches=0 reports
+    jobs = [
+        {"overrides": ["model=mlp", "seed=1"], "test_acc": 0.90, "extra_report": no_val},
+        {"overrides": ["model=mlp", "seed=2"], "test_acc": 0.94, "extra_report": no_val},
+        {"overrides": ["model=cnn", "seed=1"], "status": "failed", "message": "too small"},
+    ]
+    sweep = write_sweep(runs / "multirun" / "2026-01-02_10-00-00", jobs, minute=10)
+    assert main([str(sweep)]) == 0
+    (row,) = csv.DictReader(open("compare.csv"))
+    assert row["setting"] == "model=mlp", "the failed job's model=cnn was swept too"
+    assert row["jobs"] == "2" and float(row["test_acc_mean"]) == pytest.approx(0.92)
+    assert row["best_val_acc_mean"] == "" and row["best_val_acc_std"] == ""
+    assert "2 (failed)" in capsys.readouterr().out

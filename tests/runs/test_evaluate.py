@@ -34,7 +34,9 @@ def test_eval_reproduces_the_runs_test_and_val_metrics(trained: Path):
     val = run_in_process("eval", run.name, "split=val", cwd=trained)  # a unique prefix of the name works too
     assert val.returncode == 0, val.stderr
     on_val = json.loads((run / "eval" / "val.json").read_text())
-    assert on_val["test_acc"] == pytest.approx(report["best_val_acc"], abs=1e-6), "val accuracy of the best epoch"
+    assert on_val["val_acc"] == pytest.approx(report["best_val_acc"], abs=1e-6), "val accuracy of the best epoch"
+    assert on_val["split"] == "val" and not [key for key in on_val if key.startswith("test_")], "val keys say val"
+    assert "val_loss" in on_val and "val_acc" in val.stdout
 
 
 def test_eval_on_other_data_settings_writes_its_own_file(trained: Path):

@@ -80,25 +80,49 @@ def test_csv_rows_are_encoded_with_the_training_columns(tmp_path: Path):
     assert len(predictions) == 30 and predictions[0]["input"].endswith("new.csv:row 1")
     assert np.mean([p["class"] == t for p, t in zip(predictions, truth, strict=True)]) >= 0.7
 
+    # a colour training never saw has no one-hot code the model knows: refused, naming the line and the value
+    (tmp_path / "unseen.csv").write_text(new.read_text().replace(",red,", ",purple,", 1))
+    out = run_in_process("predict", "latest", str(tmp_path / "unseen.csv"), cwd=tmp_path)
+    line = next(i for i, row in enumerate(new.read_text().splitlines(), start=1) if ",red," in row)
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    assert f"unseen.csv:line {line}: column 'colour' holds 'purple', a category the run never saw" in out.stderr
+    (tmp_path / "empty.csv").write_bytes(b"")
+    out = run_in_process("predict", "latest", str(tmp_path / "empty.csv"), cwd=tmp_path)
+    assert out.returncode == 2 and "empty.csv: is empty; expected a header row with columns id, x1" in out.stderr
+
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("wrong.npy", None, "has shape (3, 4); the run's model takes (1, 8, 8)"),
+        ("wrong.npy", np.zeros((3, 4)), "has shape (3, 4); the run's model takes (1, 8, 8)"),
+        ("none.npy", np.zeros((0, 1, 8, 8)), "none.npy: holds no samples (shape (0, 1, 8, 8))"),
+        ("nan.npy", np.stack([np.zeros((1, 8, 8)), np.full((1, 8, 8), np.nan)]), "nan.npy[1]: holds NaN or inf"),
+        ("inf.npy", np.full((1, 8, 8), np.inf), "inf.npy[0]: holds NaN or inf; the model takes finite numbers"),
         ("notes.txt", b"hi", "unknown input type '.txt'"),
         ("rows.csv", b"a,b\n1,2\n", "is a table, but the run's model takes samples of shape"),
-        ("bad.png", b"not a png", "cannot be read as an image"),
+        ("bad.png", b"not a png", "bad.png: cannot be read as an image: PIL cannot identify it as an image file"),
     ],
 )
 def test_wrong_inputs_are_one_line_exit_2(name, content, message, tmp_path, digits_run, monkeypatch, capsys):
     from dlx.runs.predict import main  # in-process: the same entry point the CLI dispatches to
 
     given = tmp_path / name
-    if content is None:
-        np.save(given, np.zeros((3, 4)))
+    if isinstance(content, np.ndarray):
+        np.save(given, content)
     else:
         given.write_bytes(content)
     monkeypatch.chdir(digits_run)
     assert main(["latest", str(given)]) == 2
     out = capsys.readouterr()
     assert message in out.err and len(out.err.strip().splitlines()) == 1 and out.out == "", out.err
+
+
+@pytest.mark.parametrize("top", ["0", "-1", "two"])
+def test_top_takes_a_count_of_one_or_more_in_one_line(top, digits_run, monkeypatch, capsys):
+    from dlx.runs.predict import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["latest", "x.npy", "--top", top])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1, err
+    assert err[0].startswith("dlx predict: error: argument --top: got ") and "expected an integer >= 1" in err[0]

@@ -82,8 +82,24 @@ def test_a_search_where_every_trial_failed_exits_1_and_names_the_first_error(wor
         "# depth 9 cannot fit 8x8 digits.  dlx search search=crash\n_target_: dlx.search.spec.search\n"
         "sampler: grid\npruner: none\nspace:\n  model.depth: choice(9, 10)\n"
     )
-    out = run_in_process("search", "search=crash", "trainer=smoke", cwd=workdir)
+    import logging
+
+    class Kept(logging.Handler):  # Optuna's own handler is bound to the real stderr: listen on its logger instead
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def emit(self, record):
+            self.lines.append(record.getMessage())
+
+    kept = Kept()
+    logging.getLogger("optuna").addHandler(kept)
+    try:
+        out = run_in_process("search", "search=crash", "trainer=smoke", cwd=workdir)
+    finally:
+        logging.getLogger("optuna").removeHandler(kept)
     assert out.returncode == 1, out.stderr
+    assert [line for line in kept.lines if "failed" in line] == [], "Optuna's per-trial traceback reaches the user"
     sweep = sweep_of(workdir, "crash")
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("dlx search: no trial completed (2 of 2 failed: ConfigError: model: model=cnn as configured")

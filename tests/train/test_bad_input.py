@@ -21,6 +21,11 @@ CASES = [
     (["data.val_fraction=0.6", "data.test_fraction=0.5"], "val_fraction + test_fraction must be < 1, got 1.1"),
     (["trainer=tpu"], "trainer: accelerator=tpu"),
     (
+        ["data=iris", "model=mlp", "reg=[cutmix]"],
+        "reg.cutmix: data=iris: cutmix needs images (B, C, H, W) or signals (B, C, L); got a batch of shape (2, 4)",
+    ),
+    (["trainer=cpu", "trainer.precision=16-mixed"], "trainer.precision: 16-mixed (fp16 autocast) needs a GPU, and"),
+    (
         ["reg=[early_stopping]", "trainer.limit_val_batches=0"],
         "reg.early_stopping.monitor: val/acc needs validation, and trainer.limit_val_batches=0 turns it off",
     ),
