@@ -11,7 +11,8 @@ test split: accuracy, macro F1, parameters, non-zero parameters, size on disk (t
 CPU latency per batch (p50), and the size gzipped (what pruning's zeros save when the file is compressed).
 - A pruned model is a float model: checkpoints/best.ckpt (pruning made permanent), so dlx eval / predict /
   export take the new run as they take any.
-- A quantized one is saved as model.ts (TorchScript, int8 kernels).
+- A quantized one is saved as model.ts (TorchScript, int8 kernels; normalized inputs in, logits out).
+A compression that fails after its directory is made leaves it marked failed, with the one line printed.
 """
 
 import argparse
@@ -72,6 +73,11 @@ def typed(key: str, value: str):
 
 
 def main(argv: list[str]) -> int:
+    """0, or one line on stderr: exit 2 for a config error, 1 for a failure (HYDRA_FULL_ERROR=1: its traceback)."""
+    import os
+
+    from dlx.trainer.interrupt import RunInterrupted
+
     args = parse(argv)
     try:
         method, chosen = settings(args.settings)
@@ -81,6 +87,16 @@ def main(argv: list[str]) -> int:
     except ConfigError as e:
         print(f"dlx compress: {e}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, RunInterrupted) as e:
+        print(f"dlx compress: interrupted ({str(e) or 'Ctrl-C'})", file=sys.stderr)
+        return e.exit_code if isinstance(e, RunInterrupted) else 130
+    except Exception as e:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        from dlx.train.errors import runtime_message
+
+        print(f"dlx compress: error: {runtime_message(e)}", file=sys.stderr)
+        return 1
     print_report(report)
     return 0
 

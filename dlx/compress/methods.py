@@ -1,6 +1,8 @@
 """Pruning and int8 quantization of a trained net, with PyTorch's own tools (torch.nn.utils.prune,
 torch.ao.quantization); only the choice of layers and the checks are dlx's."""
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 from torch.nn.utils import prune
@@ -73,3 +75,15 @@ def quantize(net: nn.Module, scheme: str, calibration: list[torch.Tensor], model
         for x in calibration:  # observers record each activation's range
             prepared(x)
     return convert_fx(prepared)
+
+
+@contextmanager
+def layer_by_layer_attention():
+    """nn.TransformerEncoderLayer's fused fast path off while an int8 net runs or is traced: the fast path reads
+    each Linear's .weight tensor, and an int8 Linear has a weight() method instead."""
+    enabled = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(enabled)

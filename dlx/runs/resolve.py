@@ -2,11 +2,13 @@
 
 resolve_run("latest", Path("runs"))            -> runs/cnn-digits/2026-11-23_15-20-01
 resolve_run("2026-11-23_15", Path("runs"))     -> the one run whose name starts so, or an error listing them
+resolve_run("iris_mlp", Path("runs"))          -> the one run in runs/iris_mlp/, not runs/iris_mlp-quantize/'s
 """
 
 import argparse
 from pathlib import Path
 
+from dlx.args import Parser
 from dlx.config.errors import ConfigError
 
 
@@ -14,7 +16,7 @@ def run_command_parser(prog: str, description: str, rest: str, rest_help: str) -
     """The command line of a command on one run: RUN, its KEY=VALUE settings, --runs-dir, --trust-config."""
     from dlx.config.trust import FLAG_HELP
 
-    p = argparse.ArgumentParser(prog=prog, description=description)
+    p = Parser(prog=prog, description=description)
     p.add_argument("run", help="a run directory, a unique prefix of its name, or latest")
     p.add_argument(rest, nargs="*", help=rest_help)
     p.add_argument("--runs-dir", default="runs", help="where runs are found (default: %(default)s)")
@@ -53,7 +55,11 @@ def resolve_run(spec: str, runs_root: Path) -> Path:
     def named(r: Path) -> bool:
         return rel(r, runs_root).startswith(spec) or ("/" not in spec and r.name.startswith(spec))
 
+    def exactly(r: Path) -> bool:  # the whole name: iris_mlp is not its prefix iris_mlp-quantize
+        return spec in (rel(r, runs_root), r.name, r.parent.name)
+
     matches = [r for r in find_runs(runs_root) if named(r)]
+    matches = [r for r in matches if exactly(r)] or matches
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -104,6 +104,10 @@ def restore_run(run_dir: Path, which: str = "best", *, trust_config: bool = Fals
     path = run_dir / "checkpoints" / f"{which}.ckpt"
     if which == "best" and not path.is_file():
         path = run_dir / "checkpoints" / "last.ckpt"
+    if not path.is_file() and (run_dir / "model.ts").is_file():  # dlx compress method=quantize: no checkpoint
+        raise ConfigError("RUN", f"{run_dir} is a quantized model (model.ts, from dlx compress): this command takes "
+                          f"a trained or pruned run, such as its parent {cfg.get('parent', '?')}; load model.ts with "
+                          "torch.jit.load (normalized inputs in, logits out)")  # fmt: skip
     ckpt = load_checkpoint(path)
     state = data_state(ckpt, path)
     net = build_net(cfg, choices, tuple(state["in_shape"]), len(state["class_names"]))

@@ -188,19 +188,41 @@ def start_time(path: Path) -> float:
 
 
 def read_choices(path: Path, overrides: list[str]) -> dict:
-    """Group -> option: Hydra's record of the run when there is one, else the overrides over dlx's defaults."""
-    hydra = load_mapping(path / ".hydra" / "hydra.yaml")
-    try:
-        recorded = hydra["hydra"]["runtime"]["choices"]
-        return {k: v for k, v in recorded.items() if not k.startswith("hydra")}
-    except (TypeError, KeyError, AttributeError):
-        pass
+    """Group -> option: Hydra's record of the run when there is one (for a run of `dlx compress` without one, its
+    parent's), else the overrides over dlx's defaults."""
+    recorded = recorded_choices(path)
+    if recorded is None:
+        recorded = parent_choices(path)
+    if recorded is not None:
+        return recorded
     choices = default_choices()
     for o in overrides:
         key, eq, value = o.lstrip("+~").partition("=")
         if eq and key in choices:
             choices[key] = value
     return choices
+
+
+def recorded_choices(path: Path) -> dict | None:
+    hydra = load_mapping(path / ".hydra" / "hydra.yaml")
+    try:
+        recorded = hydra["hydra"]["runtime"]["choices"]
+        return {k: v for k, v in recorded.items() if not k.startswith("hydra")}
+    except (TypeError, KeyError, AttributeError):
+        return None
+
+
+def parent_choices(path: Path) -> dict | None:
+    """The options of the run a compressed run was made from (`dlx compress` wrote no record of its own before),
+    or None: not a compressed run, or its parent is gone or damaged (that is the parent's listing to say)."""
+    config = load_mapping(path / "config.yaml")
+    parent = config.get("parent")
+    if "compress" not in config or not isinstance(parent, str):
+        return None
+    try:
+        return recorded_choices(Path(parent))
+    except ConfigError:
+        return None
 
 
 def default_choices() -> dict:
@@ -277,7 +299,9 @@ def check_keys_exist(runs: list[Run], where: list[tuple[str, str]]) -> None:
 
 
 def metric(run: Run, name: str) -> float | None:
-    value = run.report.get(name)
+    """A number of report.json; of a compressed run's report, the compressed model's (its `compressed` block)."""
+    compressed = run.report.get("compressed")
+    value = run.report.get(name, compressed.get(name) if isinstance(compressed, dict) else None)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
     return float(value) if ok else None
 
@@ -339,7 +363,7 @@ def fmt_number(value: float | None) -> str:
     return f"{value:,.0f}" if value == int(value) and abs(value) >= 1 else f"{value:.4g}"
 
 
-def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> None:
+def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None, where: list[str] = ()) -> None:
     from rich import box
     from rich.console import Console
     from rich.markup import escape
@@ -347,7 +371,8 @@ def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> N
 
     console = Console()
     if not runs:
-        console.print(f"no runs under {escape(str(runs_root))}/", markup=False)
+        some = bool(where) and bool(find_runs(runs_root))  # runs there, none of them matching
+        print(f"no runs under {runs_root}/ match {' '.join(where)}" if some else f"no runs under {runs_root}/")
         return
     extra = [extra_metric] if extra_metric and extra_metric not in COLUMNS else []
     narrow = console.width < 110  # drop start time (the run's path holds it too) and wall time first
@@ -376,9 +401,9 @@ def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None) -> N
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from dlx.args import Parser
 
-    p = argparse.ArgumentParser(prog="dlx runs", description="List the runs under runs/, newest first.")
+    p = Parser(prog="dlx runs", description="List the runs under runs/, newest first.")
     p.add_argument("--runs-dir", default="runs", help="where the runs are (default: runs)")
     p.add_argument(
         "--where",
@@ -399,5 +424,5 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps([record(r, args.sort) for r in runs], indent=2))
     else:
-        print_table(runs, runs_root, args.sort)
+        print_table(runs, runs_root, args.sort, args.where)
     return 0

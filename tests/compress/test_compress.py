@@ -15,13 +15,14 @@ pytestmark = pytest.mark.xdist_group("compress-compress")
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """A digits CNN (6 epochs), an MLP (4) and an LSTM (a smoke step), trained once for the module."""
+    """A digits CNN (6 epochs), an MLP (4), an LSTM and a transformer (a smoke step), trained once for the module."""
     work = tmp_path_factory.mktemp("compress")
     trained = {}
     for name, args in {
         "cnn": ["model=cnn", "trainer.max_epochs=6"],
         "mlp": ["model=mlp", "trainer.max_epochs=4"],
         "lstm": ["model=lstm", "trainer=smoke"],
+        "transformer": ["model=transformer", "trainer=smoke"],
     }.items():
         done = run_in_process("train", *args, "trainer.progress=false", f"name={name}", cwd=work)
         assert done.returncode == 0, done.stderr
@@ -99,10 +100,18 @@ def test_static_int8_shrinks_a_cnn_and_keeps_its_accuracy(runs):
 
 
 def test_dynamic_int8_shrinks_an_mlp_and_keeps_its_accuracy(runs):
-    report, _ = compress(runs, "mlp", "method=quantize", "scheme=dynamic")
+    report, new = compress(runs, "mlp", "method=quantize", "scheme=dynamic")
     p, c = report["parent"], report["compressed"]
     assert c["bytes"] < 0.5 * p["bytes"]
     assert abs(c["test_acc"] - p["test_acc"]) <= 0.02
+    # the quantized run holds model.ts, no checkpoint: the commands that restore a run say so and name the parent
+    for command in ("eval", "explain"):
+        done = run_in_process(command, str(new), *(["method=saliency"] if command == "explain" else []),
+                              cwd=runs["work"])  # fmt: skip
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, done.stderr
+        assert f"{new} is a quantized model (model.ts, from dlx compress)" in lines[0]
+        assert f"such as its parent {runs['mlp']}" in lines[0]
 
 
 BAD = [
@@ -129,3 +138,64 @@ def test_static_int8_names_the_layers_it_cannot_convert(runs):
     assert done.returncode == 2
     assert "scheme: static: model=lstm has layers static int8 cannot convert (LSTM); use scheme=dynamic" in done.stderr
     assert sorted((runs["work"] / "runs").rglob("status")) == before, "no run directory for a refused compression"
+
+
+def test_dynamic_int8_of_a_transformer_takes_any_batch_size(runs):
+    """Its encoder layers' int8 Linears run layer by layer (the fused attention path reads float weights)."""
+    report, new = compress(runs, "transformer", "method=quantize", "scheme=dynamic")
+    model = torch.jit.load(str(new / "model.ts"))
+    for batch in (1, 5):
+        assert model(torch.zeros(batch, 1, 8, 8)).shape == (batch, 10)
+    assert "quantized::linear_dynamic" in str(model.inlined_graph)
+    assert report["compressed"]["bytes"] < report["parent"]["bytes"]
+
+
+class BatchSizeAsNumber(torch.nn.Module):
+    """A forward whose trace fixes the batch size: len(x) is a Python int to torch.jit.trace."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.reshape(len(x), *x.shape[1:]))
+
+
+def test_a_model_traced_for_one_batch_size_is_refused_before_any_directory(runs, monkeypatch):
+    import dlx.compress.run
+
+    monkeypatch.setattr(dlx.compress.run, "quantize", lambda net, *_: BatchSizeAsNumber(net))
+    before = sorted((runs["work"] / "runs").rglob("status"))
+    done = run_in_process("compress", str(runs["mlp"]), "method=quantize", cwd=runs["work"])
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "method: quantize: the int8 model=mlp cannot be saved as TorchScript for every batch size" in done.stderr
+    assert sorted((runs["work"] / "runs").rglob("status")) == before
+
+
+def test_a_failure_in_the_new_run_marks_it_failed_in_one_line(runs, monkeypatch):
+    def full_disk(*_):
+        raise OSError(28, "No space left on device", "model.ts")
+
+    monkeypatch.setattr(torch.jit, "save", full_disk)
+    latest = (runs["work"] / "runs" / "latest").resolve()
+    done = run_in_process("compress", str(runs["mlp"]), "method=quantize", cwd=runs["work"])
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    disk_full = "the disk is full: free some space, or set runs_dir to a folder on another disk"
+    assert line == f"dlx compress: error: cannot write model.ts: No space left on device ({disk_full})"
+    [new] = [p for p in (runs["work"] / "runs" / "mlp-quantize").iterdir() if "failed" in (p / "status").read_text()]
+    assert (new / "status").read_text().splitlines() == ["failed", line.removeprefix("dlx compress: error: ")]
+    assert not (new / "report.json").exists() and not (new / "model.ts").exists()
+    assert (runs["work"] / "runs" / "latest").resolve() == latest, "latest still names a finished run"
+
+
+def test_dlx_runs_shows_a_compressed_run_with_its_data_model_and_metrics(runs):
+    report, new = compress(runs, "lstm", "method=quantize", "scheme=dynamic")
+    done = run_in_process("runs", "--where", "model=lstm", "--json", cwd=runs["work"])
+    assert done.returncode == 0, done.stderr
+    [row] = [r for r in json.loads(done.stdout) if r["run_dir"] == str(new)]
+    assert (row["name"], row["data"], row["model"]) == ("lstm-quantize", "digits", "lstm")
+    assert row["test_acc"] == report["compressed"]["test_acc"] and row["f1_macro"] == report["compressed"]["f1_macro"]
+    assert row["wall_seconds"] > 0
+    assert row["overrides"] == yaml.safe_load((runs["lstm"] / "overrides.yaml").read_text()), "the parent's"

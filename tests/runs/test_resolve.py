@@ -75,3 +75,15 @@ def test_no_such_run_and_no_runs_at_all(runs: Path, tmp_path: Path):
         resolve_run("nope", runs)
     with pytest.raises(ConfigError, match="there is no run"):
         resolve_run("latest", tmp_path / "empty")
+
+
+def test_a_whole_name_wins_over_the_longer_names_it_prefixes(tmp_path: Path):
+    """dlx compress makes runs/iris_mlp-quantize/ beside runs/iris_mlp/; a second run of a second makes <stamp>-1."""
+    root = tmp_path / "runs"
+    trained = write_run(root / "iris_mlp" / "2026-01-01_10-00-00", minute=0)
+    write_run(root / "iris_mlp-quantize" / "2026-01-01_11-00-00", minute=1)
+    write_run(root / "iris_mlp-quantize" / "2026-01-01_11-00-00-1", minute=2)
+    assert resolve_run("iris_mlp", root) == trained.resolve()
+    assert resolve_run("2026-01-01_11-00-00", root).name == "2026-01-01_11-00-00"
+    with pytest.raises(ConfigError, match="'iris_mlp-' matches 2 runs"):
+        resolve_run("iris_mlp-", root)

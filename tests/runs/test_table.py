@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dlx.runs.table import main
 from tests.runs.fake_runs import write_run, write_sweep
@@ -140,3 +141,23 @@ def test_no_runs(capsys, tmp_path: Path):
     assert main(["--runs-dir", str(tmp_path / "runs")]) == 0
     assert "no runs under" in capsys.readouterr().out
     assert listed(capsys, tmp_path / "runs") == []
+
+
+def test_runs_that_do_not_match_are_told_apart_from_no_runs(capsys, runs: Path):
+    assert main(["--runs-dir", str(runs), "--where", "model=lstm"]) == 0
+    assert capsys.readouterr().out.strip() == f"no runs under {runs}/ match model=lstm"
+
+
+def test_a_compressed_run_without_its_own_record_has_its_parents_options(capsys, runs: Path):
+    """Runs of `dlx compress` from before it wrote .hydra/hydra.yaml: the parent's options, its report's numbers."""
+    parent = runs / "mlp-iris" / "2026-01-01_12-00-00"
+    child = runs / "mlp-iris-prune" / "2026-01-01_15-00-00"
+    child.mkdir(parents=True)
+    config = yaml.safe_load((parent / "config.yaml").read_text())
+    config.update(parent=str(parent.resolve()), compress={"method": "prune", "sparsity": 0.5})
+    (child / "config.yaml").write_text(yaml.safe_dump(config))
+    (child / "report.json").write_text(json.dumps({"parent": {"test_acc": 0.97}, "compressed": {"test_acc": 0.91}}))
+    (child / "status").write_text("completed\n")
+    rows = listed(capsys, runs, "--where", "data=iris")
+    assert names(rows) == ["mlp-iris-prune/2026-01-01_15-00-00", "mlp-iris/2026-01-01_12-00-00"]
+    assert (rows[0]["data"], rows[0]["model"], rows[0]["test_acc"]) == ("iris", "mlp", 0.91)
