@@ -9,13 +9,17 @@ the input shape, the class names and the preprocessing (how images and tables ar
 and for the program that deploys it. Export checks parity before it reports success: ONNX Runtime (or the
 TorchScript module) against PyTorch on batches of the run's real test inputs, at two batch sizes; the largest
 absolute difference in probability must stay under `tolerance`, or the files are removed and it exits 1.
+Any other failure (the exporter's, or a file that cannot take a batch size) is one line and exit 1 too, with
+nothing written; HYDRA_FULL_ERROR=1 shows the traceback.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from dlx.config.errors import ConfigError
+from dlx.export import ExportError
 
 FORMATS = {"onnx": "model.onnx", "torchscript": "model.ts"}
 
@@ -57,8 +61,10 @@ def main(argv: list[str]) -> int:
     except ConfigError as e:
         print(f"dlx export: {e}", file=sys.stderr)
         return 2
-    except ParityError as e:
-        print(f"dlx export: {e}", file=sys.stderr)
+    except ExportError as e:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1" and e.__cause__ is not None:
+            raise
+        print(f"dlx export: {e}; nothing was kept", file=sys.stderr)
         return 1
     parity = result["parity"]
     print(
@@ -69,34 +75,38 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-class ParityError(RuntimeError):
-    pass
-
-
 def export(spec: str, fmt: str, tolerance: float, runs_root: Path, trust_config: bool = False) -> dict:
-    import warnings
-
+    """An ExportError when the file cannot be kept: then nothing is written (an earlier export stays as it was)."""
     import torch
 
+    from dlx.export import formats
     from dlx.export.deployable import Deployable, sidecar
-    from dlx.export.formats import check_parity, write_model
     from dlx.run_dir import write_json
     from dlx.runs.evaluate import restored_data
 
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # torch.export's own deprecation notice
     run, data, _ = restored_data(spec, [], runs_root, trust_config)
     model = Deployable(run.net, run.normalizer).eval()
     raw = torch.cat([data.normalizer.undo(x) for x, _ in data.eval_batches("test")])  # (N, *in_shape), raw units
     out_dir = run.run_dir / "export"
     out_dir.mkdir(exist_ok=True)
     path = out_dir / FORMATS[fmt]
-    write_model(model, raw[:2], path, fmt)
-    parity = check_parity(model, path, fmt, raw[:256])
-    if not parity["max_abs_diff"] <= tolerance:
-        path.unlink(missing_ok=True)
-        raise ParityError(f"{fmt} output differs from PyTorch's by {parity['max_abs_diff']:.3g} "
-                          f"(tolerance {tolerance:g}); nothing was kept")  # fmt: skip
-    record = {**sidecar(run, fmt, path.name), "parity": {**parity, "tolerance": tolerance}}
+    partial = path.with_suffix(".partial" + path.suffix)  # model.partial.onnx until it passes its check
     side = out_dir / f"{path.name}.json"  # model.onnx.json: each format its own, side by side
-    write_json(side, record)
+    try:
+        with formats.quiet_exporters():
+            formats.write_model(model, raw[: formats.EXAMPLE_BATCH], partial, fmt)
+            parity = formats.check_parity(model, partial, fmt, raw[:256])
+        if not parity["max_abs_diff"] <= tolerance:
+            raise ExportError(
+                f"{fmt} output differs from PyTorch's by {parity['max_abs_diff']:.3g} (tolerance {tolerance:g})"
+            )
+        record = {**sidecar(run, fmt, path.name), "parity": {**parity, "tolerance": tolerance}}
+        write_json(side, record)
+        partial.replace(path)
+    except ExportError:
+        raise
+    except Exception as e:  # the exporter's own failures: one line, the traceback under HYDRA_FULL_ERROR=1
+        raise ExportError(f"{fmt} export failed ({type(e).__name__}): {formats.one_line(e)}") from e
+    finally:
+        partial.unlink(missing_ok=True)  # gone once kept; one that failed its check or was cut short is no export
     return {"file": str(path), "bytes": path.stat().st_size, "sidecar": str(side), "parity": record["parity"]}

@@ -1,15 +1,49 @@
 """Writing a Deployable as ONNX or TorchScript, running it back, and comparing it with PyTorch."""
 
+import contextlib
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from dlx.export import ExportError
+
 PARITY_BATCHES = (1, 64)  # a single sample and a full batch: the batch dimension is dynamic
+EXAMPLE_BATCH = 2  # the batch export traces with; a size the parity check does not use, so a fixed one shows
+
+# what torch's exporters say about themselves, never about the user's model: (logger, level it may still log at)
+QUIET_LOGGERS = {"torch.onnx._internal.exporter._registration": logging.ERROR}  # "torchvision is not installed"
+# (category, message at its start) of the notices torch emits from its own code while it exports
+QUIET_WARNINGS = [
+    (FutureWarning, "_check_is_size will be removed"),  # torch.export's graphs call its own deprecated check
+    (UserWarning, r"The tensor attributes? .*_flat_weights.* assigned during export"),  # an RNN re-binds its weights
+    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),  # torch.export's own pytree code
+    (DeprecationWarning, r"`torch\.jit\.\w+` is (deprecated|not supported)"),  # TorchScript still works in 2.13
+]
+
+
+@contextlib.contextmanager
+def quiet_exporters():
+    """Silence QUIET_LOGGERS and QUIET_WARNINGS while torch exports (or loads TorchScript), and only those: any
+    other warning, and everything dlx prints, still shows. Logger levels and warning filters are put back after."""
+    loggers = {logging.getLogger(name): level for name, level in QUIET_LOGGERS.items()}
+    saved = {log: log.level for log in loggers}
+    try:
+        for log, level in loggers.items():
+            log.setLevel(level)
+        with warnings.catch_warnings():
+            for category, message in QUIET_WARNINGS:
+                warnings.filterwarnings("ignore", message=message, category=category)
+            yield
+    finally:
+        for log, level in saved.items():
+            log.setLevel(level)
 
 
 def write_model(model: torch.nn.Module, example: torch.Tensor, path: Path, fmt: str) -> None:
-    """example: (2, *in_shape) raw inputs, only their shape and dtype matter."""
+    """example: (EXAMPLE_BATCH, *in_shape) raw inputs, only their shape and dtype matter."""
     if fmt == "onnx":
         batch = torch.export.Dim("batch", min=1)
         program = torch.onnx.export(
@@ -23,9 +57,6 @@ def write_model(model: torch.nn.Module, example: torch.Tensor, path: Path, fmt: 
         )
         program.save(str(path))
     else:
-        import warnings
-
-        warnings.filterwarnings("ignore", message=".*torch.jit.*deprecated.*")  # still torch's TorchScript
         with torch.no_grad():
             scripted = torch.jit.trace(model, example, check_trace=False)
         torch.jit.save(scripted, str(path))
@@ -39,7 +70,8 @@ def load_runner(path: Path, fmt: str):
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         name = session.get_inputs()[0].name
         return lambda x: session.run(None, {name: np.ascontiguousarray(x, dtype=np.float32)})[0]
-    module = torch.jit.load(str(path), map_location="cpu").eval()
+    with quiet_exporters():  # torch.jit.load's deprecation notice
+        module = torch.jit.load(str(path), map_location="cpu").eval()
 
     def run(x: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -49,16 +81,38 @@ def load_runner(path: Path, fmt: str):
 
 
 def check_parity(model: torch.nn.Module, path: Path, fmt: str, raw: torch.Tensor) -> dict:
-    """The exported file against the PyTorch model on real inputs, at each of PARITY_BATCHES."""
+    """The exported file against the PyTorch model on real inputs, at each of PARITY_BATCHES. An ExportError when
+    the file cannot take one of those batch sizes (its graph fixed the batch size it was traced with)."""
     runner = load_runner(path, fmt)
     worst, sizes = 0.0, []
     with torch.no_grad():
         for size in PARITY_BATCHES:
             x = raw[: min(size, len(raw))]
             expected = model(x).numpy()
-            got = runner(x.numpy())
+            got = run_batch(runner, x, fmt)
             if got.shape != expected.shape:
-                return {"max_abs_diff": float("inf"), "batch_sizes": sizes + [len(x)], "samples": len(x)}
+                raise ExportError(
+                    f"the exported {fmt} model gives shape {tuple(got.shape)} for a batch of {len(x)}; "
+                    f"PyTorch gives {tuple(expected.shape)}"
+                )
             worst = max(worst, float(np.abs(got - expected).max()))
             sizes.append(len(x))
     return {"max_abs_diff": worst, "batch_sizes": sizes, "samples": max(sizes)}
+
+
+def run_batch(runner, x: torch.Tensor, fmt: str) -> np.ndarray:
+    try:
+        return runner(x.numpy())
+    except Exception as e:  # ONNX Runtime and the TorchScript interpreter both raise several kinds
+        raise ExportError(
+            f"the exported {fmt} model fails on a batch of {len(x)} (traced with a batch of {EXAMPLE_BATCH}: a forward "
+            f"that reads the batch size as a Python int, e.g. len(x), bakes it into the file): {one_line(e)}"
+        ) from e
+
+
+def one_line(e: Exception) -> str:
+    """The gist of torch's and ONNX Runtime's many-line messages, on one line."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    if "Traceback of TorchScript" in str(e):  # the interpreter's traceback first, the error itself last
+        return lines[-1]
+    return " ".join(lines) or type(e).__name__

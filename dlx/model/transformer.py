@@ -37,9 +37,11 @@ class Encoder(nn.Module):
         self.norm = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.embed(x.reshape(len(x), *self.shape)).flatten(2).transpose(1, 2)  # (B, width, *grid) -> (B, T, width)
+        # the batch size stays a tensor dimension (-1, x.shape[0]), never a Python int: an exported or traced
+        # model then takes any batch size
+        x = self.embed(x.reshape(-1, *self.shape)).flatten(2).transpose(1, 2)  # (B, width, *grid) -> (B, T, width)
         if self.cls is not None:
-            x = torch.cat([self.cls.expand(len(x), -1, -1), x], dim=1)  # (B, 1 + T, width)
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)  # (B, 1 + T, width)
         x = self.norm(self.layers(x + self.pos))
         return x[:, 0] if self.cls is not None else x.mean(dim=1)
 

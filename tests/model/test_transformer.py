@@ -49,3 +49,26 @@ def test_encoder_depth_and_heads():
 def test_refuses_shapes_that_do_not_fit(options, message):
     with pytest.raises(ConfigError, match=f"model: model=transformer {message}"):
         transformer(in_shape=(1, 8, 8), num_classes=10, **options)
+
+
+@pytest.mark.parametrize(("in_shape", "patch"), [((1, 8, 8), 4), ((2, 40), 4), ((12,), 3)])
+@pytest.mark.parametrize("pool", ["cls", "mean"])
+@pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
+def test_a_traced_transformer_takes_any_batch_size(in_shape, patch, pool):
+    # dlx export traces with a batch of 2: a batch size read as a Python int (len(x)) would be baked into the file
+    net = transformer(in_shape=in_shape, num_classes=5, patch=patch, pool=pool).eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(net, torch.randn(2, *in_shape), check_trace=False)
+        for batch in (1, 3):
+            x = torch.randn(batch, *in_shape)
+            torch.testing.assert_close(traced(x), net(x))
+
+
+@pytest.mark.parametrize("in_shape", [(1, 8, 8), (2, 40), (12,)])
+def test_torch_export_keeps_the_transformers_batch_dimension_dynamic(in_shape):
+    net = transformer(in_shape=in_shape, num_classes=5, patch=4 if len(in_shape) > 1 else 3).eval()
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(net, (torch.randn(2, *in_shape),), dynamic_shapes=({0: batch},), strict=False)
+    x = torch.randn(3, *in_shape)
+    with torch.no_grad():
+        torch.testing.assert_close(program.module()(x), net(x))
