@@ -88,6 +88,8 @@ def write_plots(sweep_dir: Path, study) -> list[str]:
     warnings.filterwarnings("ignore", category=ExperimentalWarning)  # stable in use since Optuna 2.2
 
     written = []
+    if best_trial(study) is None:
+        return written  # no completed trial: both plots would be empty axes (and matplotlib warns of them)
     plots = {"history": optuna_plots.plot_optimization_history, "importance": optuna_plots.plot_param_importances}
     for name, plot in plots.items():
         try:

@@ -105,6 +105,7 @@ def test_a_search_where_every_trial_failed_exits_1_and_names_the_first_error(wor
     assert last.startswith("dlx search: no trial completed (2 of 2 failed: ConfigError: model: model=cnn as configured")
     assert last.endswith(f"see {sweep.relative_to(workdir)}/trials.csv")
     assert [r["state"] for r in trials(sweep)] == ["fail", "fail"]
+    assert not (sweep / "history.png").exists() and not (sweep / "importance.png").exists(), "empty plots"
 
 
 def finished_trials(sweep: Path) -> int:

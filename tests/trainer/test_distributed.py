@@ -98,7 +98,7 @@ def test_ddp_cpu_trains_digits_into_one_run_directory_as_one_process_does(workdi
     # evaluating best.ckpt on the val split in one process gives the same number
     val = run_in_process("eval", str(run), "split=val", cwd=workdir)
     assert val.returncode == 0, val.stderr
-    evaluated = json.loads((run / "eval" / "val.json").read_text())["test_acc"]
+    evaluated = json.loads((run / "eval" / "val.json").read_text())["val_acc"]
     assert evaluated == pytest.approx(r["best_val_acc"], abs=1e-6)
 
 
