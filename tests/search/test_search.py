@@ -61,13 +61,18 @@ def test_hyperband_prunes_trials_that_lag(workdir: Path):
     assert all((Path(r["run_dir"]) / "status").read_text().startswith("pruned") for r in pruned)
 
 
-def test_a_crashing_trial_is_recorded_and_the_search_goes_on(workdir: Path):
+def write_crash_search(workdir: Path, depths: str) -> None:
+    """conf/search/crash.yaml: a grid over model.depth; depths of 9 or more cannot fit 8x8 digits."""
     conf = workdir / "conf" / "search"
     conf.mkdir(parents=True)
     (conf / "crash.yaml").write_text(
         "# depth 9 cannot fit 8x8 digits.  dlx search search=crash\n_target_: dlx.search.spec.search\n"
-        "sampler: grid\npruner: none\nspace:\n  model.depth: choice(2, 9)\n"
+        f"sampler: grid\npruner: none\nspace:\n  model.depth: choice({depths})\n"
     )
+
+
+def test_a_crashing_trial_is_recorded_and_the_search_goes_on(workdir: Path):
+    write_crash_search(workdir, "2, 9")
     out = run_in_process("search", "search=crash", "trainer=smoke", cwd=workdir)
     assert out.returncode == 0, out.stderr
     rows = {r["model.depth"]: r for r in trials(sweep_of(workdir, "crash"))}
@@ -76,12 +81,7 @@ def test_a_crashing_trial_is_recorded_and_the_search_goes_on(workdir: Path):
 
 
 def test_a_search_where_every_trial_failed_exits_1_and_names_the_first_error(workdir: Path):
-    conf = workdir / "conf" / "search"
-    conf.mkdir(parents=True)
-    (conf / "crash.yaml").write_text(
-        "# depth 9 cannot fit 8x8 digits.  dlx search search=crash\n_target_: dlx.search.spec.search\n"
-        "sampler: grid\npruner: none\nspace:\n  model.depth: choice(9, 10)\n"
-    )
+    write_crash_search(workdir, "9, 10")
     import logging
 
     class Kept(logging.Handler):  # Optuna's own handler is bound to the real stderr: listen on its logger instead

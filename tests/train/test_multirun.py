@@ -81,10 +81,8 @@ def test_a_multirun_over_folds_reports_mean_and_std(workdir: Path):
 
 
 def test_runs_without_validation_report_no_val_accuracy_in_strict_json_and_the_sweep_still_sums_up(workdir: Path):
-    out = run_in_process(
-        "train", "-m", "data=iris", "model=mlp", "seed=1,2", "trainer.max_epochs=2", "trainer.limit_val_batches=0",
-        "trainer.progress=false", cwd=workdir,
-    )  # fmt: skip
+    args = ["data=iris", "model=mlp", "seed=1,2", "trainer.max_epochs=2", "trainer.limit_val_batches=0"]
+    out = run_in_process("train", "-m", *args, "trainer.progress=false", cwd=workdir)
     assert out.returncode == 0, out.stderr
     sweep = sweep_dir(workdir)
 
