@@ -11,6 +11,9 @@ from typing import Any
 
 STAMP = "%Y-%m-%d_%H-%M-%S"
 TMP_SUFFIX = ".tmp"
+# read once, at import, while one thread runs: os.umask can only be read by setting it
+UMASK = os.umask(0o022)
+os.umask(UMASK)
 
 
 def create_unique_dir(parent: Path | str, stamp: str | None = None) -> Path:
@@ -44,6 +47,7 @@ def open_atomic(path: Path) -> Iterator:
     path, tmp = Path(path), None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; a run is shared as any file the user writes is
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

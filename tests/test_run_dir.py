@@ -89,3 +89,15 @@ def test_failed_status_is_written_even_on_a_full_disk(tmpfs):
         write_status(run, "failed", "a new file does not fit")
     write_failed_status(run, "cannot write best.ckpt: No space left on device")
     assert read_status(run) == ("failed", "cannot write best.ckpt: No space left on device")
+
+
+def test_atomic_writes_get_the_mode_the_umask_gives_not_mkstemps_0600(tmp_path: Path, monkeypatch):
+    import stat
+
+    from dlx import run_dir
+
+    for umask, mode in ((0o022, 0o644), (0o027, 0o640), (0o077, 0o600)):
+        monkeypatch.setattr(run_dir, "UMASK", umask)
+        target = tmp_path / f"report-{mode:o}.json"
+        run_dir.write_atomic(target, "{}")
+        assert stat.S_IMODE(target.stat().st_mode) == mode, f"umask {umask:o}"

@@ -49,6 +49,7 @@ def to_csv(rows: list[dict]) -> str:
 
 def print_table(rows: list[dict], sweep_dir: Path) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     done = [r for r in rows if r["status"] == "completed"]
@@ -59,8 +60,9 @@ def print_table(rows: list[dict], sweep_dir: Path) -> None:
     for r in rows:
         numbers = [f"{r[m]:.4f}" if r[m] != "" else "-" for m in ("test_acc", "f1_macro", "best_val_acc")]
         wall = f"{r['wall_seconds']:.1f}" if r["wall_seconds"] != "" else "-"
-        status = r["status"] if r["status"] != "failed" else f"[red]failed[/red]: {r['error']}"
-        table.add_row(r["job"], r["overrides"], status, *numbers, wall, style="bold green" if r is best else None)
+        status = escape(r["status"]) if r["status"] != "failed" else f"[red]failed[/red]: {escape(r['error'])}"
+        overrides = escape(r["overrides"])  # reg=[l2] is text, not a rich style tag
+        table.add_row(r["job"], overrides, status, *numbers, wall, style="bold green" if r is best else None)
     Console().print(table)
 
 
@@ -102,6 +104,8 @@ def write_and_print_mean_std(rows: list[dict], sweep_dir: Path) -> None:
     writer.writeheader()
     writer.writerows(rows)
     write_atomic(sweep_dir / "summary_mean_std.csv", out.getvalue())
+    from rich.markup import escape
+
     table = Table(title="mean ± std over folds / seeds")
     for col in ("setting", "jobs", "test acc", "macro F1", "best val acc"):
         table.add_column(col)
@@ -110,7 +114,7 @@ def write_and_print_mean_std(rows: list[dict], sweep_dir: Path) -> None:
             f"{r[f'{m}_mean']:.4f} ± {r[f'{m}_std']:.4f}" if r[f"{m}_mean"] != "" else "-"
             for m in ("test_acc", "f1_macro", "best_val_acc")
         ]
-        table.add_row(r["setting"], str(r["jobs"]), *cells)
+        table.add_row(escape(r["setting"]), str(r["jobs"]), *cells)
     Console().print(table)
 
 

@@ -170,3 +170,20 @@ def test_other_ranks_of_a_slurm_job_leave_the_job_to_rank_zero(monkeypatch):
     assert not not_rank_zero()
     monkeypatch.setenv("SLURM_PROCID", "3")
     assert not_rank_zero()
+
+
+def test_the_summary_tables_show_list_overrides_and_errors_as_written(capsys, monkeypatch, tmp_path: Path):
+    from dlx.train.summary import mean_std_rows, print_table, write_and_print_mean_std
+
+    monkeypatch.setenv("COLUMNS", "250")
+    numbers = {"test_acc": 0.9, "f1_macro": 0.8, "best_val_acc": 0.85, "test_loss": 0.3, "wall_seconds": 1.0}
+    rows = [
+        {"job": "0", "overrides": "reg=[l2] seed=1", "status": "completed", **numbers, "error": ""},
+        {"job": "1", "overrides": "reg=[l2] seed=2", "status": "completed", **numbers, "error": ""},
+        {"job": "2", "overrides": "reg=[dropout]", "status": "failed", **{k: "" for k in numbers}, "error": "bad [x]"},
+    ]
+    print_table(rows, tmp_path)
+    write_and_print_mean_std(mean_std_rows(rows), tmp_path)
+    out = capsys.readouterr().out
+    assert "reg=[l2] seed=1" in out and "reg=[dropout]" in out and "bad [x]" in out, out
+    assert "\n│ reg=[l2]" in out, "the mean ± std table's setting keeps its list too"
