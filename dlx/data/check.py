@@ -34,6 +34,12 @@ def main(argv: list[str]) -> int:
     import os
 
     args = parse(argv)
+    out = Path(args.out)
+    try:  # its folder first, as runs_dir's: a check of a large set should not fail only at its end
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"dlx data check: --out: cannot make the folder {out.parent}: {e.strerror}", file=sys.stderr)
+        return 2
     try:
         findings = check_from_config(args.overrides, args.config_dir)
     except Exception as e:
@@ -47,7 +53,11 @@ def main(argv: list[str]) -> int:
         return code
     from dlx.run_dir import write_json
 
-    write_json(Path(args.out), findings)
+    try:
+        write_json(out, findings)
+    except OSError as e:  # a full disk, a read-only folder: write_atomic names the file
+        print(f"dlx data check: --out: {e}", file=sys.stderr)
+        return 1
     print_findings(findings, args.out)
     return 1 if args.strict and findings["problems"] else 0
 

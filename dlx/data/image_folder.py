@@ -72,6 +72,8 @@ def gather(root: str, others: dict[str, str | None], suffixes: set[str]):
     class_names = [c for c, found in per_class.items() if found]  # an empty class was reported (collect mode)
     if not class_names:
         fatal(str(folder), f"holds no images in class folders; expected {layout(suffixes)}")
+    if len(class_names) == 1:
+        problem(str(folder), f"holds images of one class only ({class_names[0]}); a classifier needs 2+ class folders")
     files, y, origin = [], [], []
     for name, found in per_class.items():
         if found:
@@ -122,6 +124,9 @@ def fatal(where: str, message: str):
     raise ConfigError(where, message)  # collected, but nothing can load without it
 
 
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")  # PIL's modes of 16-bit grey PNGs (0-65535)
+
+
 def decode(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
     """Encoded PNG/JPEG bytes -> (C, H, W) float32 in [0, 1]. Raises on a broken or truncated file."""
     from PIL import Image
@@ -132,6 +137,8 @@ def decode(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
         im.verify()  # PNG checksums: a cut-off PNG can otherwise decode, its last rows silently black
     with Image.open(io.BytesIO(data)) as im:
         im.draft(mode, (w, h))  # JPEG: decode at a reduced scale when the target is much smaller
+        if im.mode in SIXTEEN_BIT:  # convert() would clip each 16-bit value at 255: a white image
+            im = Image.fromarray((np.asarray(im, dtype=np.float64) / 257).clip(0, 255).astype(np.uint8), "L")
         pixels = np.asarray(im.convert(mode).resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
     return (pixels / 255.0).reshape(h, w, -1).transpose(2, 0, 1)  # (H, W[, C]) -> (C, H, W)
 

@@ -62,9 +62,22 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
         return e.exit_code, f"interrupted ({e}); continue with: dlx train resume=latest"
     if isinstance(e, KeyboardInterrupt):
         return 130, "interrupted"
+    if broken := broken_yaml(e):
+        return 2, f"config error: {broken}"
     if composing_frames(e):
         return 2, f"config error: {failed_override(e)}"
     return 1, f"error: {runtime_message(e)}"
+
+
+def broken_yaml(e: BaseException) -> str | None:
+    """'conf/model/mine.yaml line 2 column 8: mapping values are not allowed here' for a config file that is not
+    YAML (Hydra lets PyYAML's error out, and its first line names neither file nor line); else None."""
+    import yaml
+
+    mark = getattr(e, "problem_mark", None)
+    if not isinstance(e, yaml.MarkedYAMLError) or mark is None:
+        return None
+    return f"{mark.name} line {mark.line + 1} column {mark.column + 1}: {e.problem or first_line(e)}"
 
 
 def unwrap_resolver_error(e: BaseException) -> BaseException:

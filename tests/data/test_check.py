@@ -77,6 +77,12 @@ def test_cli_writes_json_and_strict_fails_only_on_problems(workdir: Path):
     assert json.loads((workdir / "wine.json").read_text())["problems"] == []
     lenient = run_in_process("data", "check", "data=iris", cwd=workdir)
     assert lenient.returncode == 0, "without --strict, problems are reported, not failed on"
+    nested = run_in_process("data", "check", "data=wine", "--out", "checks/wine/x.json", cwd=workdir)
+    assert nested.returncode == 0 and json.loads((workdir / "checks" / "wine" / "x.json").read_text())["splits"]
+    (workdir / "a_file").write_text("")
+    blocked = run_in_process("data", "check", "data=wine", "--out", "a_file/x.json", cwd=workdir)
+    assert blocked.returncode == 2 and blocked.stdout == "", blocked.stdout
+    assert blocked.stderr.strip().splitlines() == ["dlx data check: --out: cannot make the folder a_file: File exists"]
 
 
 def test_cli_bad_config_is_one_line_and_exit_2(workdir: Path):

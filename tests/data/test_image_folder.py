@@ -85,6 +85,7 @@ def with_one_bad_file(root: Path, name: str) -> Path:
         ("empty class folder", r"bat: class folder holds no images \(.jpeg, .jpg, .png\)"),
         ("truncated.png", r"cat/truncated.png: is not a readable image \(the file is cut short\)"),
         ("garbage.jpg", r"cat/garbage.jpg: is not a readable image \(not an image format Pillow recognizes\)"),
+        ("one class", r"images: holds images of one class only \(cat\); a classifier needs 2\+ class folders"),
     ],
 )
 def test_bad_input_is_an_error_naming_the_path(case, message, tmp_path: Path):
@@ -97,6 +98,8 @@ def test_bad_input_is_an_error_naming_the_path(case, message, tmp_path: Path):
     elif case == "empty class folder":
         write_image_folder(root := tmp_path / "images")
         (root / "bat").mkdir()
+    elif case == "one class":
+        write_image_folder(root := tmp_path / "images", classes=("cat",))
     else:
         with_one_bad_file(root := tmp_path / "images", case)
     with pytest.raises(ConfigError, match=message):
@@ -210,3 +213,14 @@ def test_dlx_train_on_an_image_folder_through_the_cli(images: Path, workdir: Pat
     assert done.returncode == 0, done.stderr
     (run,) = run_dirs(runs)
     assert json.loads((run / "report.json").read_text())["class_names"] == ["cat", "dog", "owl"]
+
+
+def test_a_16_bit_grey_png_is_scaled_to_0_1_not_clipped_white(tmp_path: Path):
+    from dlx.data.image_folder import decode
+
+    ramp = np.linspace(0, 65535, 8 * 8).reshape(8, 8).astype(np.uint16)  # 16-bit greys, black to white
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode.startswith("I"), "written as a 16-bit PNG"
+    pixels = decode((tmp_path / "deep.png").read_bytes(), (1, 8, 8))  # (1, 8, 8) in [0, 1]
+    assert pixels.shape == (1, 8, 8)
+    assert np.allclose(pixels[0], ramp / 65535, atol=1 / 255), "each value scaled, none clipped at 255"

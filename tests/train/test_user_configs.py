@@ -29,3 +29,15 @@ def test_config_dir_flag_is_searched_first(workdir: Path, tmp_path: Path):
     assert out.returncode == 0, out.stderr
     [run] = run_dirs(workdir / "runs")
     assert yaml.safe_load((run / "config.yaml").read_text())["optim"]["lr"] == 0.0123
+
+
+def test_an_option_file_that_is_not_yaml_is_named_with_its_line(workdir: Path):
+    models = workdir / "conf" / "model"
+    models.mkdir(parents=True)
+    (models / "broken.yaml").write_text("_target_: dlx.model.mlp.mlp\nwidth: 8\n  depth: 2\n")
+    out = run_in_process("train", "model=broken", *SMOKE, cwd=workdir)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert lines[0].startswith("dlx train: config error: ") and "broken.yaml line 3 column 8: " in lines[0], lines
+    assert "mapping values are not allowed here" in lines[0]
+    assert run_dirs(workdir / "runs") == []
