@@ -119,7 +119,7 @@ def corner_value(d, corner: int):
 
 def resume_search(path: str, argv: list[str]):
     from dlx.search.spec import search
-    from dlx.search.study import fail_killed_trials, load_search, open_study
+    from dlx.search.study import fail_killed_trials, load_search, open_study, retry_cut_short_trials
 
     others = [a for a in argv if not a.startswith("resume=")]
     if others:
@@ -129,9 +129,12 @@ def resume_search(path: str, argv: list[str]):
         raise ConfigError("resume", f"{path} is not a search directory (no search.yaml and study.db)")
     saved = load_search(sweep_dir)
     spec = search(**{k: v for k, v in saved["search"].items() if k != "_target_"})
-    killed = fail_killed_trials(open_study(sweep_dir, saved, spec))
+    study = open_study(sweep_dir, saved, spec)
+    killed = fail_killed_trials(study)
     if killed:
         print(f"dlx search: {killed} trial(s) left running by the killed search recorded as failed", file=sys.stderr)
+    if again := retry_cut_short_trials(study):
+        print(f"dlx search: {again} trial(s) cut short run again with the same parameters", file=sys.stderr)
     return sweep_dir, saved, spec
 
 

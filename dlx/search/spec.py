@@ -120,7 +120,9 @@ def make_sampler(spec: SearchSpec, stream: int = 0):
 
     seed = spec.seed + 100_003 * stream
     samplers = {
-        "grid": lambda: optuna.samplers.GridSampler({d.key: d.grid_values() for d in spec.dimensions}, seed=seed),
+        # the grid's seed orders its points, and a trial records only its point's index (grid_id): every worker
+        # and resume must order them alike, or a point is run twice and another never (running points are skipped)
+        "grid": lambda: optuna.samplers.GridSampler({d.key: d.grid_values() for d in spec.dimensions}, seed=spec.seed),
         "random": lambda: optuna.samplers.RandomSampler(seed=seed),
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
         "bayes": lambda: optuna.samplers.GPSampler(seed=seed),  # Gaussian-process Bayesian optimization

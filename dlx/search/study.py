@@ -1,8 +1,10 @@
 """The search loop: an Optuna study in SWEEP_DIR/study.db, trials until n_trials have finished.
 
-Finished means completed, pruned or failed; a trial left running by a killed process is marked failed
-when the search resumes, and finished trials are never run again. With n_jobs > 1, n_jobs processes
-share the study through its SQLite file (Optuna's RDB storage), each taking the next trial.
+Finished means completed, pruned or failed. A trial cut short by the user (Ctrl-C, SIGTERM) or left running
+by a killed process did not finish: on resume it is marked failed and run again with the same parameters (a
+grid gets every point), and it does not count towards n_trials; finished trials are never run again.
+With n_jobs > 1, n_jobs processes share the study through its SQLite file (Optuna's RDB storage), each taking
+the next trial.
 """
 
 import os
@@ -52,27 +54,44 @@ def create_or_load_study(url: str, tries: int = 5, **study_args):
             time.sleep(0.05 * (attempt + 1))
 
 
+KILLED = "the search was killed during this trial"
+
+
 def fail_killed_trials(study) -> int:
     """Trials still RUNNING belong to a process that is gone (resume runs alone): record them as failed."""
     from optuna.trial import TrialState
 
     stale = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
     for t in stale:
-        study._storage.set_trial_user_attr(t._trial_id, "error", "the search was killed during this trial")
+        study._storage.set_trial_user_attr(t._trial_id, "error", KILLED)
         study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
     return len(stale)
 
 
+def cut_short(trial) -> bool:
+    """Stopped by the user or a kill, not by its own failure: it did not finish."""
+    error = trial.user_attrs.get("error", "")
+    return trial.state.name == "FAIL" and (error == KILLED or error.startswith("interrupted"))
+
+
+def retry_cut_short_trials(study) -> int:
+    """Queue each trial cut short to run again with its parameters, once: its retry names it (retry_of), as a
+    finished trial itself can no longer be changed."""
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.user_attrs.get("retry_of") for t in trials}
+    again = [t for t in trials if cut_short(t) and t.number not in retried]
+    for t in again:
+        study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
+    return len(again)
+
+
 def finished(study) -> int:
-    return sum(t.state.name in FINISHED for t in study.get_trials(deepcopy=False))
+    return sum(t.state.name in FINISHED and not cut_short(t) for t in study.get_trials(deepcopy=False))
 
 
 def optimize(sweep_dir: Path, saved: dict, spec, worker: int = 0) -> None:
     """Take trials from the study until n_trials have finished (this process's share of the search).
     worker: 0 for dlx search itself, 1.. for the processes or jobs it starts."""
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
-
     from dlx.search.spec import make_sampler
     from dlx.search.trial import run_trial
 
@@ -82,10 +101,14 @@ def optimize(sweep_dir: Path, saved: dict, spec, worker: int = 0) -> None:
         return
     # its own random stream: per worker, and per resume (a fresh one-process search keeps spec.seed)
     study.sampler = make_sampler(spec, stream=worker * 1_009 + len(study.get_trials(deepcopy=False)))
-    states = tuple(getattr(TrialState, s) for s in FINISHED)
+
+    def stop_when_done(study, trial) -> None:  # Optuna's MaxTrialsCallback would count the trials cut short
+        if finished(study) >= spec.n_trials:
+            study.stop()
+
     study.optimize(
         lambda trial: run_trial(trial, spec, saved["overrides"], sweep_dir, saved["config_dir"]),
-        callbacks=[MaxTrialsCallback(spec.n_trials, states=states)],
+        callbacks=[stop_when_done],
         catch=(Exception,),  # a crashed trial is recorded as failed; the search goes on
         gc_after_trial=True,
     )

@@ -5,6 +5,7 @@ trial stops at that epoch's end, keeps its run directory, and is recorded as pru
 """
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -89,11 +90,13 @@ def run_trial(trial, spec, base_overrides: list[str], sweep_dir: Path, config_di
         return reporter.best()
     except optuna.TrialPruned:
         raise
-    except RunInterrupted as e:  # the whole search stops; Optuna records this trial as failed
+    except (RunInterrupted, KeyboardInterrupt, SystemExit) as e:  # the search stops; Optuna records it failed
+        if not isinstance(e, RunInterrupted):  # outside training (its report being written): as dlx train says it
+            e = RunInterrupted(signal.SIGTERM if isinstance(e, SystemExit) else signal.SIGINT)
         trial.set_user_attr("error", f"interrupted: {e}")
         if opened:
             write_status(run_dir, "interrupted", f"{e}; the search continues with dlx search resume={sweep_dir}")
-        raise
+        raise e from None
     except Exception as e:
         from dlx.train.errors import first_line
 

@@ -145,12 +145,42 @@ def test_a_killed_search_resumes_without_rerunning_finished_trials(workdir: Path
     out = run_in_process("search", f"resume={sweep}", cwd=workdir)
     assert out.returncode == 0, out.stderr
     rows = trials(sweep)
-    assert len(rows) == 5, "the budget counts every finished trial, the killed one included"
-    assert all(r["state"] in ("complete", "fail") for r in rows)
     killed = [r for r in rows if r["state"] == "fail"]
     assert all("killed" in r["error"] for r in killed) and len(killed) <= 1
+    assert len(rows) == 5 + len(killed), "the killed trial did not finish: it is run again, outside the budget"
+    assert [r["state"] for r in rows].count("complete") == 5
     after = {p.parent.name: p.stat().st_mtime_ns for p in (sweep / "trials").glob("*/report.json")}
     assert all(after[k] == v for k, v in done_before.items()), "finished trials were not run again"
+
+
+def test_a_trial_stopped_while_writing_its_report_is_interrupted_and_run_again_on_resume(workdir: Path, monkeypatch):
+    import dlx.report.html
+
+    write_crash_search(workdir, "1, 2")  # a grid of two points, both of which train
+    real_write_report, calls = dlx.report.html.write_report, []
+
+    def ctrl_c_on_the_first(run_dir):  # Ctrl-C after the trial trained, while its report is written
+        calls.append(run_dir)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real_write_report(run_dir)
+
+    monkeypatch.setattr(dlx.report.html, "write_report", ctrl_c_on_the_first)
+    out = run_in_process("search", "search=crash", "trainer=smoke", cwd=workdir)
+    sweep = sweep_of(workdir, "crash")
+    assert out.returncode == 130, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    resume = f"dlx search resume={sweep.relative_to(workdir)}"
+    assert last == f"dlx search: interrupted (stopped by SIGINT); continue with: {resume}"
+    assert (sweep / "trials" / "0" / "status").read_text().startswith("interrupted")
+
+    out = run_in_process("search", f"resume={sweep}", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "1 trial(s) cut short run again with the same parameters" in out.stderr
+    rows = trials(sweep)
+    assert [(r["state"], r["model.depth"]) for r in rows][0][0] == "fail"
+    done = sorted(r["model.depth"] for r in rows if r["state"] == "complete")
+    assert done == ["1", "2"], f"every grid point ran to the end once: {rows}"
 
 
 BAD = [
@@ -236,6 +266,19 @@ def test_each_worker_draws_from_its_own_random_stream():
         points = [first_point(sampler, s) for s in (0, 1, 2)]
         assert len(set(points)) == 3, (sampler, "streams 1, 2 (workers, resumes) differ from 0 (the search)")
         assert first_point(sampler, 0) == points[0], "a fresh search keeps its seed"
+
+
+def test_every_worker_and_resume_orders_a_grid_alike():
+    """A grid trial records its point's index only: the index must name the same point in every stream."""
+    from types import SimpleNamespace
+
+    from dlx.search.space import parse_space
+    from dlx.search.spec import make_sampler
+
+    space = parse_space({"optim": "choice(adam, sgd)", "model.width": "choice(8, 16, 32)"})
+    spec = SimpleNamespace(sampler="grid", seed=0, dimensions=space)
+    orders = [make_sampler(spec, stream=s)._all_grids for s in (0, 1, 7)]
+    assert orders[0] == orders[1] == orders[2] and len(orders[0]) == 6
 
 
 def test_submitit_jobs_take_the_trials_and_the_search_waits_for_them(workdir: Path):
