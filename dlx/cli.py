@@ -56,7 +56,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+SIGINT_SEEN: list[int] = []  # Ctrl-C in this process: dlx.train.errors reports any failure after it as the stop
+
+
+def watch_for_ctrl_c() -> None:
+    """Ctrl-C while the libraries import raises KeyboardInterrupt inside an import, and what surfaces may be a
+    half-initialized module's error instead (RecursionError, AttributeError, 'cannot load module more than
+    once'); noting the signal lets the command still say it was interrupted. Training replaces this handler
+    with its own (dlx.trainer.signals) and puts it back."""
+    import signal
+
+    def note_and_stop(signum, frame):
+        SIGINT_SEEN.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note_and_stop)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the installed command, not a call from a test or another program
+        watch_for_ctrl_c()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ENTRY_POINTS:
         import importlib

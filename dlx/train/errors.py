@@ -36,6 +36,12 @@ def remove_empty_sweep_dirs() -> None:
 
 
 def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, str]:
+    from dlx.cli import SIGINT_SEEN
+    from dlx.trainer.interrupt import RunInterrupted
+
+    # first, importing nothing more: Ctrl-C inside an import, and e is what the half-imported module raised next
+    if SIGINT_SEEN and not isinstance(e, RunInterrupted | KeyboardInterrupt):
+        return 130, "interrupted"
     from hydra.errors import (
         ConfigCompositionException,
         HydraException,
@@ -56,8 +62,6 @@ def describe(e: BaseException, argv: list[str], dirs: list[Path]) -> tuple[int, 
         return 2, f"config error: {unknown_key(e, argv, dirs) or first_line(e)}"
     if isinstance(e, HydraException):
         return 2, f"config error: {first_line(e)}"
-    from dlx.trainer.interrupt import RunInterrupted
-
     if isinstance(e, RunInterrupted):
         return e.exit_code, f"interrupted ({e}); continue with: dlx train resume=latest"
     if isinstance(e, KeyboardInterrupt):
