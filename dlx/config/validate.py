@@ -150,6 +150,9 @@ def check_top_level(cfg: Mapping) -> None:
     for key in REQUIRED_KEYS:
         if key not in cfg:
             raise ConfigError(key, f"is required but missing: set it with +{key}=...")
+    if isinstance(cfg.get("name"), int | float) and not isinstance(cfg["name"], bool):  # name=2024: Hydra's int
+        number = cfg["name"]
+        raise ConfigError("name", f"""got the number {number!r}; quote it to name a run: 'name="{number}"'""")
     for key, hint in TOP_LEVEL.items():
         if key in cfg:
             check_value(key, cfg[key], hint)

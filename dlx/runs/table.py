@@ -376,7 +376,8 @@ def print_table(runs: list[Run], runs_root: Path, extra_metric: str | None, wher
         return
     extra = [extra_metric] if extra_metric and extra_metric not in COLUMNS else []
     narrow = console.width < 110  # drop start time (the run's path holds it too) and wall time first
-    title = f"runs under {escape(str(runs_root))}/ ({len(runs)}, newest first)"
+    order = f"by {extra_metric}, highest first" if extra_metric else "newest first"
+    title = f"runs under {escape(str(runs_root))}/ ({len(runs)}, {escape(order)})"
     table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0 if narrow else 1, 0, 0), pad_edge=False)
     table.add_column("status", no_wrap=True)
     if not narrow:

@@ -186,7 +186,8 @@ def train_other_rank(exp) -> dict:
     """A process of a distributed fit other than global rank zero (another node's `dlx train`)."""
     fit(exp)
     rank = exp.trainer.global_rank
-    print(f"dlx train: process {rank} of {exp.trainer.world_size} done; rank 0 writes the run", file=sys.stderr)
+    if exp.trainer.num_nodes > 1:  # another machine's terminal, which would otherwise end with no word of the run
+        print(f"dlx train: process {rank} of {exp.trainer.world_size} done; rank 0 writes the run", file=sys.stderr)
     return {"global_rank": rank}
 
 

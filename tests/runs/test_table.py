@@ -106,6 +106,8 @@ def test_sort_by_a_metric_descending_runs_without_it_last(capsys, runs: Path):
     assert all(r["param_count"] == 85_002 for r in rows), "the sort metric joins the fields"
     assert main(["--runs-dir", str(runs), "--sort", "accuracy"]) == 2
     assert "accuracy: no run's report.json has this number" in capsys.readouterr().err
+    assert main(["--runs-dir", str(runs), "--sort", "test_acc"]) == 0
+    assert "(5, by test_acc, highest first)" in capsys.readouterr().out, "the title says the order shown"
 
 
 def test_multirun_jobs_are_runs(capsys, tmp_path: Path):

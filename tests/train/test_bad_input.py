@@ -10,6 +10,7 @@ CASES = [
     (["model=nope"], "model: unknown option 'nope'; valid options: cnn, densenet, gru, lstm, mlp, resnet, transformer"),
     (["reg=[l2,nope]"], "reg: unknown option 'nope'; valid options: adversarial, batchnorm, bootstrapping, cutmix"),
     (["seed=abc"], "seed: got 'abc', expected an integer"),
+    (["name=2024"], """name: got the number 2024; quote it to name a run: 'name="2024"'"""),
     (["optim.lr_rate=0.1"], "optim.lr_rate: unknown key; did you mean 'optim.lr'? Valid keys of optim: lr, beta1"),
     (["modle.width=4"], "modle: unknown key; did you mean 'model'?"),
     (["+model.widht=8"], "model.widht: unknown key; did you mean 'width'?"),

@@ -78,6 +78,7 @@ def test_ddp_cpu_trains_digits_into_one_run_directory_as_one_process_does(workdi
     ddp = run_dlx("train", "trainer=ddp_cpu", "trainer.devices=2", EPOCHS, "trainer.progress=false",
                   "runs_dir=ddp", cwd=workdir, env=env)  # fmt: skip
     assert ddp.returncode == 0, ddp.stderr
+    assert "rank 0 writes the run" not in ddp.stderr, "one machine: its other process has nothing to tell"
     single = run_in_process("train", EPOCHS, "trainer.progress=false", "runs_dir=single", cwd=workdir)
     assert single.returncode == 0, single.stderr
 
