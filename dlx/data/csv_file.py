@@ -35,15 +35,21 @@ def csv(
     categorical: list[str] | None = None,
     delimiter: str = ",",
     missing: Sequence[str] = MISSING,
+    decimal: str = ".",
 ) -> Source:
     """features: the columns to learn from, in order (default: every column but the target);
     categorical: the columns to one-hot encode (default: the features holding no number at all);
-    missing: the cell values that mean "no value"."""
+    missing: the cell values that mean "no value"; decimal: "," for numbers written 0,5 (semicolon files)."""
     missing = set(missing)
-    header, rows = read_rows(path, {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter))
+    delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+    if decimal not in (".", ",") or decimal == delimiter:
+        raise ConfigError("data.decimal", f"got {decimal!r}; use '.' or ',' (and not the delimiter {delimiter!r})")
+    header, rows = read_rows(path, delimiter)
+    rows = [(line, [with_decimal_point(c, decimal) for c in cells]) for line, cells in rows]
     columns = feature_columns(path, header, target, features)
     if categorical is None:
         categorical = [c for c in columns if holds_only_text([r[header.index(c)] for _, r in rows], missing)]
+        check_decimal_commas(path, header, rows, categorical, missing)
     for c in [c for c in categorical if c not in columns]:
         problem("data.categorical", f"{c!r} is not a feature column of {path}; feature columns: {', '.join(columns)}")
     numeric = [c for c in columns if c not in categorical]
@@ -64,6 +70,8 @@ def csv(
             "feature_names": names,
             "target": target,
             "missing": sorted(missing),
+            "decimal": decimal,
+            "delimiter": delimiter,  # dlx predict reads new rows as these were read
         },
         files=[f"{path}:line {line}" for line, _ in rows],
     )
@@ -119,6 +127,26 @@ def number(value: str) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def with_decimal_point(cell: str, decimal: str) -> str:
+    """'0,5' -> '0.5' where decimal="," and the cell is a number so written; any other cell as it is."""
+    if decimal == "." or "," not in cell:
+        return cell
+    pointed = cell.replace(",", ".", 1)
+    return pointed if number(pointed) is not None and cell.count(",") == 1 else cell
+
+
+def check_decimal_commas(path: str, header: list[str], rows: Rows, categorical: list[str], missing: set[str]):
+    """A column of numbers written with decimal commas reads as text: one category per value, a feature each."""
+    for column in categorical:
+        values = [cells[header.index(column)] for _, cells in rows if cells[header.index(column)] not in missing]
+        if values and all(number(with_decimal_point(v, ",")) is not None for v in values):
+            raise ConfigError(
+                "data.decimal",
+                f"column {column!r} of {path} holds numbers with decimal commas ({values[0]!r}); "
+                "set data.decimal=',' to read them as numbers, or list the column in data.categorical",
+            )
 
 
 def holds_only_text(values: list[str], missing: set[str]) -> bool:

@@ -149,6 +149,8 @@ def read_csv(path: Path, run) -> np.ndarray:
     """Rows -> features encoded as in training: numeric columns, one-hot categories, training medians for gaps."""
     import csv
 
+    from dlx.data.csv_file import with_decimal_point
+
     encoding = run.data_state.get("encoding") or {}
     columns = encoding.get("columns") or run.data_state.get("feature_names")
     if not columns or len(run.in_shape) != 1:
@@ -158,7 +160,7 @@ def read_csv(path: Path, run) -> np.ndarray:
     if path.stat().st_size == 0:
         raise ConfigError(str(path), f"is empty; expected a header row with columns {', '.join(columns)}")
     with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
+        reader = csv.DictReader(f, delimiter=encoding.get("delimiter", ","))
         absent = [c for c in columns if c not in (reader.fieldnames or [])]
         if absent:
             raise ConfigError(
@@ -171,7 +173,7 @@ def read_csv(path: Path, run) -> np.ndarray:
     for line, row in enumerate(rows, start=2):
         vector = []
         for column in columns:
-            value = (row[column] or "").strip()
+            value = with_decimal_point((row[column] or "").strip(), encoding.get("decimal", "."))
             if column in categories:
                 if value not in categories[column] and value not in missing:  # a gap is all zeros, as in training
                     known = ", ".join(map(repr, categories[column]))

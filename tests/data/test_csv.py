@@ -215,3 +215,42 @@ def test_dlx_train_on_a_csv_and_a_missing_target_column(workdir: Path):
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and "no column 'species'" in failed.stderr
     assert not (workdir / "bad_runs").exists()
+
+
+def european(path: Path, source: Path) -> Path:
+    """The same table as a spreadsheet in a decimal-comma locale writes it: ';' between cells, 0,5 for 0.5."""
+    lines = source.read_text().splitlines()
+    path.write_text("\n".join(line.replace(",", ";").replace(".", ",") for line in lines) + "\n")
+    return path
+
+
+def test_numbers_with_decimal_commas_read_as_numbers_with_decimal_comma_and_are_named_without(tmp_path: Path):
+    plain = write_csv(tmp_path / "t.csv")
+    semi = european(tmp_path / "semi.csv", plain)
+    by_point = read_source(path=str(plain), target="label")
+    by_comma = read_source(path=str(semi), target="label", delimiter=";", decimal=",")
+    assert by_comma.feature_names == by_point.feature_names, "x1 and x2 stay one numeric feature each"
+    assert np.array_equal(np.isnan(by_comma.x), np.isnan(by_point.x))
+    assert np.allclose(np.nan_to_num(by_comma.x), np.nan_to_num(by_point.x))
+    with pytest.raises(ConfigError, match=r"data.decimal: column 'x1' of .*semi.csv holds numbers with decimal "
+                                          r"commas \('.*'\); set data.decimal=','"):  # fmt: skip
+        read_source(path=str(semi), target="label", delimiter=";")
+    with pytest.raises(ConfigError, match="data.decimal: got ';'; use '.' or ','"):
+        read_source(path=str(semi), target="label", delimiter=";", decimal=";")
+
+
+def test_predict_reads_new_rows_with_the_runs_delimiter_and_decimal_comma(tmp_path: Path):
+    import json
+
+    semi = european(tmp_path / "semi.csv", write_csv(tmp_path / "t.csv", rows=150))
+    done = run_in_process(
+        "train", "data=csv", f"data.path={semi}", "data.target=label", 'data.delimiter=";"', 'data.decimal=","',
+        "model=mlp", "trainer.max_epochs=30", "trainer.progress=false", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    new = european(tmp_path / "new.csv", write_csv(tmp_path / "n.csv", rows=30, seed=7))
+    out = run_in_process("predict", "latest", str(new), "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    truth = [line.split(";")[-1] for line in new.read_text().splitlines()[1:]]
+    predicted = [p["class"] for p in json.loads(out.stdout)]
+    assert np.mean([p == t for p, t in zip(predicted, truth, strict=True)]) >= 0.7
