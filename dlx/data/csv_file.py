@@ -58,6 +58,11 @@ def csv(
     class_names, y = sorted_distinct([r[header.index(target)] for _, r in rows])
     if len(class_names) < 2:
         problem("data.target", f"column {target!r} of {path} holds the classes {class_names}; a classifier needs 2+")
+    fractional = [c for c in class_names if (v := number(c)) is not None and v != int(v)]
+    if fractional and len(class_names) > max(20, len(rows) // 2):  # a measurement, not labels like 1.5 or 2.5
+        raise ConfigError("data.target", f"column {target!r} of {path} holds numbers with fractions ({fractional[0]}, "
+                          f"{len(class_names)} distinct values in {len(rows)} rows); dlx trains classifiers: the "
+                          "target must be a class label")  # fmt: skip
     return Source(
         x,  # (N, F)
         np.asarray(y, dtype=np.int64),

@@ -254,3 +254,11 @@ def test_predict_reads_new_rows_with_the_runs_delimiter_and_decimal_comma(tmp_pa
     truth = [line.split(";")[-1] for line in new.read_text().splitlines()[1:]]
     predicted = [p["class"] for p in json.loads(out.stdout)]
     assert np.mean([p == t for p, t in zip(predicted, truth, strict=True)]) >= 0.7
+
+
+def test_a_measured_target_is_refused_as_no_class_label(tmp_path: Path):
+    table = tmp_path / "m.csv"
+    table.write_text("x,y\n" + "".join(f"{i},{i * 0.37:.2f}\n" for i in range(40)))
+    with pytest.raises(ConfigError, match=r"data.target: column 'y' of .*m.csv holds numbers with fractions \(0.37, "
+                                          r"40 distinct values in 40 rows\); dlx trains classifiers"):  # fmt: skip
+        read_source(path=str(table), target="y")
