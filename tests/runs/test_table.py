@@ -98,7 +98,8 @@ def test_where_with_an_unknown_key_is_an_error_not_an_empty_list(capsys, runs: P
     assert "expected KEY=VALUE" in capsys.readouterr().err
 
 
-def test_sort_by_a_metric_descending_runs_without_it_last(capsys, runs: Path):
+def test_sort_by_a_metric_descending_runs_without_it_last(capsys, monkeypatch, runs: Path):
+    monkeypatch.setenv("COLUMNS", "200")  # the table's title on one line
     rows = listed(capsys, runs, "--sort", "test_acc")
     assert [r["test_acc"] for r in rows] == [0.97, 0.95, 0.93, 0.90, None]
     assert rows[-1]["status"] == "failed"
