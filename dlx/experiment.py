@@ -195,7 +195,7 @@ def check_batch_mixers(regs: Mapping, data, choices: Mapping[str, str]) -> None:
         return
     x = data.sample_batch(2).clone()
     target = torch.full((len(x), data.num_classes), 1 / data.num_classes, device=x.device)  # (2, K) probabilities
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[x.device.index or 0] if x.is_cuda else []):
         for name, mixer in mixers:
             try:
                 mixer(x, target)
