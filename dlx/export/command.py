@@ -106,7 +106,7 @@ def export(spec: str, fmt: str, tolerance: float, runs_root: Path, trust_config:
     except ExportError:
         raise
     except Exception as e:  # the exporter's own failures: one line, the traceback under HYDRA_FULL_ERROR=1
-        raise ExportError(f"{fmt} export failed ({type(e).__name__}): {formats.one_line(e)}") from e
+        raise ExportError(f"{fmt} export failed ({type(e).__name__}): {formats.gist(e)}") from e
     finally:
         partial.unlink(missing_ok=True)  # gone once kept; one that failed its check or was cut short is no export
     return {"file": str(path), "bytes": path.stat().st_size, "sidecar": str(side), "parity": record["parity"]}

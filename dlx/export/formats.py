@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dlx.config.errors import one_line
 from dlx.export import ExportError
 
 PARITY_BATCHES = (1, 64)  # a single sample and a full batch: the batch dimension is dynamic
@@ -106,13 +107,12 @@ def run_batch(runner, x: torch.Tensor, fmt: str) -> np.ndarray:
     except Exception as e:  # ONNX Runtime and the TorchScript interpreter both raise several kinds
         raise ExportError(
             f"the exported {fmt} model fails on a batch of {len(x)} (traced with a batch of {EXAMPLE_BATCH}: a forward "
-            f"that reads the batch size as a Python int, e.g. len(x), bakes it into the file): {one_line(e)}"
+            f"that reads the batch size as a Python int, e.g. len(x), bakes it into the file): {gist(e)}"
         ) from e
 
 
-def one_line(e: Exception) -> str:
-    """The gist of torch's and ONNX Runtime's many-line messages, on one line."""
-    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-    if "Traceback of TorchScript" in str(e):  # the interpreter's traceback first, the error itself last
-        return lines[-1]
-    return " ".join(lines) or type(e).__name__
+def gist(e: Exception) -> str:
+    """torch's and ONNX Runtime's many-line messages on one line; of TorchScript's, its last line (the
+    interpreter's traceback comes first, the error itself last)."""
+    text = one_line(str(e)) if "Traceback of TorchScript" not in str(e) else str(e).strip().splitlines()[-1].strip()
+    return text or type(e).__name__

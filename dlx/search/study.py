@@ -54,24 +54,21 @@ def create_or_load_study(url: str, tries: int = 5, **study_args):
             time.sleep(0.05 * (attempt + 1))
 
 
-KILLED = "the search was killed during this trial"
-
-
 def fail_killed_trials(study) -> int:
     """Trials still RUNNING belong to a process that is gone (resume runs alone): record them as failed."""
     from optuna.trial import TrialState
 
     stale = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
     for t in stale:
-        study._storage.set_trial_user_attr(t._trial_id, "error", KILLED)
+        study._storage.set_trial_user_attr(t._trial_id, "error", "the search was killed during this trial")
+        study._storage.set_trial_user_attr(t._trial_id, "cut_short", True)
         study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
     return len(stale)
 
 
 def cut_short(trial) -> bool:
     """Stopped by the user or a kill, not by its own failure: it did not finish."""
-    error = trial.user_attrs.get("error", "")
-    return trial.state.name == "FAIL" and (error == KILLED or error.startswith("interrupted"))
+    return trial.state.name == "FAIL" and bool(trial.user_attrs.get("cut_short"))
 
 
 def retry_cut_short_trials(study) -> int:

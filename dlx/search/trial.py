@@ -94,6 +94,7 @@ def run_trial(trial, spec, base_overrides: list[str], sweep_dir: Path, config_di
         if not isinstance(e, RunInterrupted):  # outside training (its report being written): as dlx train says it
             e = RunInterrupted(signal.SIGTERM if isinstance(e, SystemExit) else signal.SIGINT)
         trial.set_user_attr("error", f"interrupted: {e}")
+        trial.set_user_attr("cut_short", True)  # run again on resume (dlx.search.study)
         if opened:
             write_status(run_dir, "interrupted", f"{e}; the search continues with dlx search resume={sweep_dir}")
         raise e from None

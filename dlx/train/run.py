@@ -210,12 +210,13 @@ def fit_and_test(exp) -> dict:
     net.to(module.device)
     test = limit_batches(data.eval_batches("test"), trainer.limit_test_batches)
     metrics_csv = next((cb.path for cb in trainer.callbacks if isinstance(cb, EpochCSV)), None)
+    best_val_acc = best_score(trainer.checkpoint_callback)
     return {
         "run_dir": str(exp.run_dir),
         **evaluate_split(net, test, data.num_classes),
-        "best_val_acc": best_score(trainer.checkpoint_callback),
+        "best_val_acc": best_val_acc,
         # the tested checkpoint's epoch; None without validation (the last epoch's weights were tested)
-        "best_epoch": None if trainer.checkpoint_callback.best_model_score is None else best_ckpt["epoch"],
+        "best_epoch": None if best_val_acc is None else best_ckpt["epoch"],
         "epochs_run": trainer.current_epoch,
         **convergence(read_val_accs(metrics_csv)),
         "train_seconds": train_seconds,
